@@ -1,0 +1,20 @@
+/**
+ * When an echo is worth compressing. Only Bun negotiates permessage-deflate, and its `send`
+ * compresses only when asked, so the rule lives here and Bun's entry asks by it.
+ *
+ * @module
+ */
+import { messageSize } from "./utf8.ts";
+
+/**
+ * Messages shorter than this are sent uncompressed: DEFLATE's block overhead makes them
+ * larger, not smaller, and the CPU spent buys nothing. Measured by `bench/deflate_threshold.ts`.
+ */
+export const COMPRESS_MIN_BYTES = 64;
+
+/** True when `message` should be sent compressed on a connection that negotiated deflate. */
+export function shouldCompress(message: string | Uint8Array): boolean {
+  // A string's length never exceeds its UTF-8 size, so short strings are decided without a scan.
+  if (typeof message === "string" && message.length >= COMPRESS_MIN_BYTES) return true;
+  return messageSize(message) >= COMPRESS_MIN_BYTES;
+}

@@ -1,0 +1,67 @@
+/**
+ * The facts about one WebSocket connection, captured once at upgrade time: some are gone
+ * later (Deno's remote address), and the rest must describe the handshake as it happened.
+ *
+ * @module
+ */
+
+/** Message and byte counts in one direction. */
+export interface Traffic {
+  messages: number;
+  bytes: number;
+}
+
+/** One connection, from its handshake on. */
+export interface Connection {
+  /** Unique within this process, in order of upgrade. */
+  id: number;
+  /** The `tag` query parameter of the WebSocket URL, for finding one's own connection. */
+  tag: string | null;
+  /** Path of the WebSocket URL, without the query. */
+  path: string;
+  remoteAddress: string;
+  /** Milliseconds since the epoch at which the upgrade was accepted. */
+  openedAt: number;
+  /** Request headers exactly as received (`null` when absent). */
+  request: {
+    origin: string | null;
+    userAgent: string | null;
+    key: string;
+    extensions: string | null;
+    protocol: string | null;
+  };
+  /** The subprotocol the 101 carried, `""` for none. */
+  protocol: string;
+  received: Traffic;
+  sent: Traffic;
+}
+
+/** What the handshake decided and what only the runtime knows about the client. */
+export interface ConnectionFacts {
+  id: number;
+  remoteAddress: string;
+  protocol: string | undefined;
+}
+
+/** Captures a connection's facts from its upgrade request. */
+export function captureConnection(request: Request, facts: ConnectionFacts): Connection {
+  const url = new URL(request.url);
+  const headers = request.headers;
+  return {
+    id: facts.id,
+    tag: url.searchParams.get("tag"),
+    path: url.pathname,
+    remoteAddress: facts.remoteAddress,
+    openedAt: Date.now(),
+    request: {
+      origin: headers.get("origin"),
+      userAgent: headers.get("user-agent"),
+      key: headers.get("sec-websocket-key") ?? "",
+      extensions: headers.get("sec-websocket-extensions"),
+      protocol: headers.get("sec-websocket-protocol"),
+    },
+    protocol: facts.protocol ?? "",
+    received: { messages: 0, bytes: 0 },
+    sent: { messages: 0, bytes: 0 },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Validation of the client's opening handshake (RFC 6455 §4.2.1), done before the runtime is
+ * asked to upgrade: Deno and Bun each accept some malformed handshakes, and differently.
+ *
+ * @module
+ */
+import { listHasToken } from "./tokens.ts";
+import { selectSubprotocol } from "./subprotocol.ts";
+
+/** Base64 of exactly 16 bytes: 22 characters and `==` padding. */
+const KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/** True when the request asks to switch to WebSocket (`Upgrade: websocket`, any case). */
+export function isWebSocketUpgrade(request: Request): boolean {
+  return listHasToken(request.headers.get("upgrade"), "websocket");
+}
+
+/** A handshake that can be upgraded, with what Echo decided for it. */
+export interface AcceptedHandshake {
+  ok: true;
+  /** The subprotocol the 101 will carry, if any. */
+  protocol: string | undefined;
+}
+
+/** A handshake that must be refused, with the response that says why. */
+export interface RefusedHandshake {
+  ok: false;
+  response: Response;
+}
+
+/**
+ * Checks a request that carries `Upgrade: websocket`. A refusal's body is one line
+ * naming the header at fault; nothing the client sent is reflected back.
+ */
+export function checkHandshake(request: Request): AcceptedHandshake | RefusedHandshake {
+  if (request.method !== "GET") {
+    return refuse(405, `method ${request.method} cannot open a WebSocket; use GET`, { allow: "GET" });
+  }
+  if (!listHasToken(request.headers.get("connection"), "upgrade")) {
+    return refuse(400, 'Connection header must contain the token "upgrade"');
+  }
+  if (request.headers.get("sec-websocket-version") !== "13") {
+    const got = request.headers.has("sec-websocket-version") ? "unsupported" : "missing";
+    return refuse(426, `Sec-WebSocket-Version is ${got}; this server speaks version 13`, {
+      "sec-websocket-version": "13",
+    });
+  }
+  const key = request.headers.get("sec-websocket-key");
+  if (key === null) return refuse(400, "Sec-WebSocket-Key header is missing");
+  if (!KEY.test(key)) return refuse(400, "Sec-WebSocket-Key must be the base64 encoding of 16 bytes");
+  try {
+    return { ok: true, protocol: selectSubprotocol(request) };
+  } catch (error) {
+    return refuse(400, `Sec-WebSocket-Protocol must be a comma list of tokens: ${(error as Error).message}`);
+  }
+}
+
+function refuse(status: number, reason: string, headers: Record<string, string> = {}): RefusedHandshake {
+  return {
+    ok: false,
+    response: new Response(`${reason}\n`, {
+      status,
+      headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+    }),
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The process's record of its connections: live ones, and a bounded list of recent closes.
+ *
+ * @module
+ */
+import type { Connection, Traffic } from "./connection.ts";
+import { messageSize } from "./utf8.ts";
+
+/** How a connection ended. */
+export interface Closing {
+  code: number;
+  reason: string;
+  /** Which side sent the first close frame; `"network"` when the TCP connection just ended. */
+  closedBy: "client" | "server" | "network";
+}
+
+/** A connection that has ended, as the registry keeps it. */
+export interface ClosedConnection extends Connection, Closing {
+  closedAt: number;
+  durationMs: number;
+}
+
+/** How many closed connections are remembered. */
+export const RECENT_LIMIT = 100;
+
+/** Live and recently closed connections of this process, with running totals. */
+export class Registry {
+  readonly live: Map<number, Connection> = new Map();
+  readonly recent: ClosedConnection[] = [];
+  readonly totals = { connections: 0, received: { messages: 0, bytes: 0 }, sent: { messages: 0, bytes: 0 } };
+  #lastId = 0;
+
+  /** A fresh connection id. */
+  nextId(): number {
+    return ++this.#lastId;
+  }
+
+  /** Records a connection whose handshake completed. */
+  opened(connection: Connection): void {
+    this.live.set(connection.id, connection);
+    this.totals.connections++;
+  }
+
+  /** Counts a message from the client. */
+  received(connection: Connection, message: string | Uint8Array): void {
+    count(message, connection.received, this.totals.received);
+  }
+
+  /** Counts a message echoed to the client. */
+  sent(connection: Connection, message: string | Uint8Array): void {
+    count(message, connection.sent, this.totals.sent);
+  }
+
+  /** Moves a connection from live to recent. */
+  closed(connection: Connection, closing: Closing): void {
+    if (!this.live.delete(connection.id)) return;
+    const closedAt = Date.now();
+    this.recent.push({ ...connection, ...closing, closedAt, durationMs: closedAt - connection.openedAt });
+    if (this.recent.length > RECENT_LIMIT) this.recent.shift();
+  }
+}
+
+function count(message: string | Uint8Array, ...traffic: Traffic[]): void {
+  const bytes = messageSize(message);
+  for (const t of traffic) {
+    t.messages++;
+    t.bytes += bytes;
+  }
+}

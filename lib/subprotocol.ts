@@ -1,0 +1,18 @@
+/**
+ * Subprotocol choice (RFC 6455 §4.2.2 step 5.4 and §11.3.4).
+ *
+ * @module
+ */
+import { isToken, splitList } from "./tokens.ts";
+
+/**
+ * Echo speaks every subprotocol equally, so it selects the first one the client offered.
+ * Returns `undefined` when none was offered: the 101 then carries no `Sec-WebSocket-Protocol`.
+ * Throws when the header is not a list of tokens.
+ */
+export function selectSubprotocol(request: Request): string | undefined {
+  const offered = splitList(request.headers.get("sec-websocket-protocol"));
+  const invalid = offered.find((name) => !isToken(name));
+  if (invalid !== undefined) throw new SyntaxError(`${JSON.stringify(invalid.slice(0, 40))} is not a token`);
+  return offered[0];
+}

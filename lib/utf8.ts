@@ -1,0 +1,28 @@
+/**
+ * UTF-8 size of a string without encoding it: the counters run on every message.
+ *
+ * @module
+ */
+
+/** Number of bytes `text` takes in UTF-8 (lone surrogates count as U+FFFD, 3 bytes). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // the pair is 4 bytes; its two UTF-16 units already counted 2
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/** Byte size of a WebSocket message as it travels: UTF-8 for text, length for binary. */
+export function messageSize(message: string | Uint8Array): number {
+  return typeof message === "string" ? utf8Length(message) : message.byteLength;
+}
