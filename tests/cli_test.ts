@@ -1,0 +1,73 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ENTRIES, runToExit, startServer } from "./support/server.ts";
+import { nodeWs } from "./support/clients.ts";
+
+for (const entry of ENTRIES) {
+  describe(`command line of ${entry.name}`, () => {
+    test("--help lists every option with its variable and exits 0", async () => {
+      const { code, stdout } = await runToExit(entry, { args: ["--help"] });
+      assert.equal(code, 0);
+      for (const word of ["--port", "PORT", "8181", "--host", "HOST", "0.0.0.0"]) {
+        assert.ok(stdout.includes(word), word);
+      }
+    });
+
+    const bad: Array<[string, { args?: string[]; env?: Record<string, string> }, RegExp]> = [
+      ["PORT=abc", { env: { PORT: "abc" } }, /PORT/],
+      ["PORT=70000", { env: { PORT: "70000" } }, /PORT/],
+      ["--port abc", { args: ["--port", "abc"] }, /--port/],
+      ["--port=70000", { args: ["--port=70000"] }, /--port/],
+      ["--port with no value", { args: ["--port"] }, /--port/],
+      ["an unknown flag", { args: ["--bogus"] }, /--bogus/],
+    ];
+    for (const [what, options, names] of bad) {
+      test(`${what} stops start-up with one line naming the option and status 2`, async () => {
+        const { code, stdout, stderr } = await runToExit(entry, options);
+        assert.equal(code, 2);
+        assert.equal(stdout, "");
+        const lines = stderr.trim().split("\n");
+        assert.equal(lines.length, 1, stderr);
+        assert.match(lines[0], names);
+      });
+    }
+
+    test("PORT from the environment is used, and --port overrides it", async () => {
+      const server = await startServer(entry, { env: { PORT: "1" }, args: ["--port", "0"] });
+      try {
+        assert.notEqual(server.port, 1);
+        const { received } = await nodeWs.exchange(`${server.ws}/`, ["hi"]);
+        assert.deepEqual(received, [{ type: "text", data: "hi" }]);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    test("HOST binds the given interface and start-up prints one line with the URL", async () => {
+      const server = await startServer(entry, { env: { HOST: "127.0.0.1" } });
+      try {
+        assert.match(
+          server.output(),
+          new RegExp(`^Echo on \\w+ [\\d.]+ listening on ws://127\\.0\\.0\\.1:${server.port}/\\n$`),
+        );
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+}
+
+describe("default port", () => {
+  for (const entry of ENTRIES) {
+    test(`${entry.name} listens on 8181 when nothing says otherwise`, async () => {
+      const server = await startServer(entry, { env: { PORT: "" } });
+      try {
+        assert.equal(server.port, 8181);
+        const { received } = await nodeWs.exchange("ws://localhost:8181/", ["default"]);
+        assert.deepEqual(received, [{ type: "text", data: "default" }]);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+});

@@ -1,0 +1,120 @@
+/**
+ * Starts a real Echo entry as a child process on a free port, for tests and benchmarks.
+ * Written against `node:` modules so the same tests run under `deno test` and `bun test`.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = `${ROOT}node_modules/.bin/`;
+
+/** A way to run Echo: which runtime, with which command. */
+export interface Entry {
+  name: "deno" | "bun";
+  /** Command line that starts the given script (relative to the repository root). */
+  command(script?: string): string[];
+}
+
+/** Echo's two entries, as a user starts them. */
+export const ENTRIES: readonly Entry[] = [
+  {
+    name: "deno",
+    command: (script = "main.ts") => [`${BIN}deno`, "run", "--allow-net", "--allow-env", script],
+  },
+  { name: "bun", command: (script = "bun/server.ts") => [`${BIN}bun`, "run", script] },
+];
+
+/** A running Echo process. */
+export interface RunningServer {
+  port: number;
+  /** `ws://127.0.0.1:PORT` (no trailing slash). */
+  ws: string;
+  /** `http://127.0.0.1:PORT` (no trailing slash). */
+  http: string;
+  process: ChildProcess;
+  /** Everything printed so far on stdout and stderr. */
+  output(): string;
+  /** Stops the process and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startServer}. */
+export interface StartOptions {
+  /** Extra command-line arguments; `--port 0` is added unless a port is given. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** A script other than the entry's own (a test fixture). */
+  script?: string;
+}
+
+/** Starts `entry` and resolves once it prints its listening line. */
+export function startServer(entry: Entry, options: StartOptions = {}): Promise<RunningServer> {
+  const args = options.args ?? [];
+  const hasPort = args.includes("--port") || options.env?.PORT !== undefined;
+  const [cmd, ...rest] = entry.command(options.script);
+  const child = spawn(cmd, [...rest, ...(hasPort ? [] : ["--port", "0"]), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => fail(new Error(`${entry.name} did not start in 20 s:\n${output}`)),
+      20_000,
+    );
+    function fail(error: Error) {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(error);
+    }
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on wss?:\/\/[^\s]*:(\d+)\//.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off("data", onData);
+      child.stdout!.on("data", (more: Buffer) => output += more.toString());
+      const port = Number(match[1]);
+      resolve({
+        port,
+        ws: `ws://127.0.0.1:${port}`,
+        http: `http://127.0.0.1:${port}`,
+        process: child,
+        output: () => output,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+          await exited;
+        },
+      });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (chunk: Buffer) => output += chunk.toString());
+    child.once(
+      "exit",
+      (code) => fail(new Error(`${entry.name} exited (${code}) before listening:\n${output}`)),
+    );
+  });
+}
+
+/** Runs an entry to completion (for `--help` and bad options) and returns its status and output. */
+export function runToExit(
+  entry: Entry,
+  options: StartOptions,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [cmd, ...rest] = entry.command(options.script);
+  const child = spawn(cmd, [...rest, ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c: Buffer) => stdout += c.toString());
+  child.stderr!.on("data", (c: Buffer) => stderr += c.toString());
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
