@@ -1,0 +1,211 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { checkHandshake, isWebSocketUpgrade, type RefusedHandshake } from "./handshake.ts";
+
+const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+
+const VALID: Record<string, string> = {
+  upgrade: "websocket",
+  connection: "Upgrade",
+  "sec-websocket-version": "13",
+  "sec-websocket-key": KEY,
+};
+
+/** A valid upgrade request, with headers replaced (a `null` value removes the header). */
+function upgradeRequest(changes: Record<string, string | null> = {}, method = "GET"): Request {
+  const headers = new Headers(VALID);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === null) headers.delete(name);
+    else headers.set(name, value);
+  }
+  return new Request("http://echo.test/", { method, headers });
+}
+
+function refused(request: Request): RefusedHandshake {
+  const result = checkHandshake(request);
+  assert.equal(result.ok, false, "expected a refusal");
+  return result as RefusedHandshake;
+}
+
+async function assertRefusal(request: Request, status: number, bodyIncludes: string): Promise<Response> {
+  const { response } = refused(request);
+  assert.equal(response.status, status);
+  assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
+  const body = await response.text();
+  assert.ok(body.includes(bodyIncludes), body);
+  assert.ok(body.endsWith("\n") && body.indexOf("\n") === body.length - 1, "one line");
+  return response;
+}
+
+describe("isWebSocketUpgrade", () => {
+  test("is true for Upgrade: websocket in any case, also in a list", () => {
+    for (const value of ["websocket", "WebSocket", "WEBSOCKET", "h2c, websocket"]) {
+      assert.equal(
+        isWebSocketUpgrade(new Request("http://echo.test/", { headers: { upgrade: value } })),
+        true,
+      );
+    }
+  });
+
+  test("is false without Upgrade or for another protocol", () => {
+    assert.equal(isWebSocketUpgrade(new Request("http://echo.test/")), false);
+    for (const value of ["h2c", "websockets", "web socket", ""]) {
+      assert.equal(
+        isWebSocketUpgrade(new Request("http://echo.test/", { headers: { upgrade: value } })),
+        false,
+      );
+    }
+  });
+
+  test("does not look at the method or other headers", () => {
+    const request = new Request("http://echo.test/", { method: "POST", headers: { upgrade: "websocket" } });
+    assert.equal(isWebSocketUpgrade(request), true);
+  });
+});
+
+describe("checkHandshake accepts", () => {
+  test("a valid handshake without a subprotocol", () => {
+    assert.deepEqual(checkHandshake(upgradeRequest()), { ok: true, protocol: undefined });
+  });
+
+  test("Connection in any case and inside a list", () => {
+    for (const value of ["upgrade", "UPGRADE", "keep-alive, Upgrade", "Upgrade,keep-alive"]) {
+      assert.deepEqual(checkHandshake(upgradeRequest({ connection: value })), {
+        ok: true,
+        protocol: undefined,
+      });
+    }
+  });
+
+  test("and selects the first subprotocol offered", () => {
+    assert.deepEqual(checkHandshake(upgradeRequest({ "sec-websocket-protocol": "chat,superchat" })), {
+      ok: true,
+      protocol: "chat",
+    });
+    assert.deepEqual(checkHandshake(upgradeRequest({ "sec-websocket-protocol": "chat, superchat" })), {
+      ok: true,
+      protocol: "chat",
+    });
+  });
+
+  test("an empty subprotocol header as no subprotocol", () => {
+    assert.deepEqual(checkHandshake(upgradeRequest({ "sec-websocket-protocol": "" })), {
+      ok: true,
+      protocol: undefined,
+    });
+  });
+
+  test("any well-formed 16-byte base64 key", () => {
+    for (const key of ["AAAAAAAAAAAAAAAAAAAAAA==", "/+/+/+/+/+/+/+/+/+/+/w==", "x3JJHMbDL1EzLkh9GBhXDw=="]) {
+      assert.equal(checkHandshake(upgradeRequest({ "sec-websocket-key": key })).ok, true, key);
+    }
+  });
+
+  test("whatever the extensions header says", () => {
+    const request = upgradeRequest({
+      "sec-websocket-extensions": "permessage-deflate; client_max_window_bits",
+    });
+    assert.equal(checkHandshake(request).ok, true);
+  });
+});
+
+describe("checkHandshake refuses", () => {
+  for (const method of ["POST", "PUT", "DELETE", "HEAD", "OPTIONS"]) {
+    test(`${method} with 405 and Allow: GET`, async () => {
+      const response = await assertRefusal(upgradeRequest({}, method), 405, `method ${method}`);
+      assert.equal(response.headers.get("allow"), "GET");
+    });
+  }
+
+  test("a missing Connection header with 400 naming Connection", async () => {
+    await assertRefusal(upgradeRequest({ connection: null }), 400, "Connection");
+  });
+
+  test("a Connection header without upgrade with 400 naming Connection", async () => {
+    for (const value of ["keep-alive", "upgrades", "close"]) {
+      await assertRefusal(upgradeRequest({ connection: value }), 400, "Connection");
+    }
+  });
+
+  test("a missing version with 426 and Sec-WebSocket-Version: 13", async () => {
+    const response = await assertRefusal(upgradeRequest({ "sec-websocket-version": null }), 426, "missing");
+    assert.equal(response.headers.get("sec-websocket-version"), "13");
+  });
+
+  test("another version with 426 and Sec-WebSocket-Version: 13", async () => {
+    for (const version of ["8", "12", "14", "13, 8", "013"]) {
+      const request = upgradeRequest({ "sec-websocket-version": version });
+      const response = await assertRefusal(request, 426, "unsupported");
+      assert.equal(response.headers.get("sec-websocket-version"), "13");
+    }
+  });
+
+  test("a missing key with 400 naming Sec-WebSocket-Key", async () => {
+    await assertRefusal(
+      upgradeRequest({ "sec-websocket-key": null }),
+      400,
+      "Sec-WebSocket-Key header is missing",
+    );
+  });
+
+  for (
+    const key of [
+      "",
+      "short",
+      "dGhlIHNhbXBsZSBub25jZQ", // no padding
+      "dGhlIHNhbXBsZSBub25jZQ=", // one '='
+      "dGhlIHNhbXBsZSBub25jZQAA", // 18 bytes
+      "dGhlIHNhbXBsZSBub25jZ==", // 15 bytes
+      "dGhlIHNhbXBsZSBub25jZQ-=", // URL-safe alphabet
+      "dGhlIHNhbXBsZSBub25j ZQ==",
+      `${KEY}, ${KEY}`, // two Sec-WebSocket-Key headers
+    ]
+  ) {
+    test(`the key ${JSON.stringify(key)} with 400 naming Sec-WebSocket-Key`, async () => {
+      await assertRefusal(upgradeRequest({ "sec-websocket-key": key }), 400, "Sec-WebSocket-Key");
+    });
+  }
+
+  for (const protocol of ["a b", "chat, a;b", 'chat, "x"', "chat/1"]) {
+    test(`the subprotocol list ${JSON.stringify(protocol)} with 400 naming Sec-WebSocket-Protocol`, async () => {
+      await assertRefusal(
+        upgradeRequest({ "sec-websocket-protocol": protocol }),
+        400,
+        "Sec-WebSocket-Protocol",
+      );
+    });
+  }
+
+  test("checks in order: method, Connection, version, key, subprotocol", async () => {
+    const all = { connection: null, "sec-websocket-version": null, "sec-websocket-key": null };
+    assert.equal(
+      refused(upgradeRequest({ ...all, "sec-websocket-protocol": "a b" }, "POST")).response.status,
+      405,
+    );
+    await assertRefusal(upgradeRequest({ ...all, "sec-websocket-protocol": "a b" }), 400, "Connection");
+    await assertRefusal(
+      upgradeRequest({ "sec-websocket-version": null, "sec-websocket-key": null }),
+      426,
+      "Sec-WebSocket-Version",
+    );
+    await assertRefusal(
+      upgradeRequest({ "sec-websocket-key": null, "sec-websocket-protocol": "a b" }),
+      400,
+      "Sec-WebSocket-Key",
+    );
+  });
+
+  test("without reflecting what the client sent", async () => {
+    const marker = "<script>alert(1)</script>";
+    for (
+      const request of [
+        upgradeRequest({ "sec-websocket-version": marker }),
+        upgradeRequest({ "sec-websocket-key": marker }),
+        upgradeRequest({ connection: marker }),
+      ]
+    ) {
+      const body = await refused(request).response.text();
+      assert.ok(!body.includes(marker), body);
+    }
+  });
+});

@@ -1,0 +1,152 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { captureConnection, type Connection } from "./connection.ts";
+import { RECENT_LIMIT, Registry } from "./registry.ts";
+
+function connect(registry: Registry, tag = "t"): Connection {
+  const request = new Request(`http://echo.test/?tag=${tag}`);
+  return captureConnection(request, {
+    id: registry.nextId(),
+    remoteAddress: "127.0.0.1",
+    protocol: undefined,
+  });
+}
+
+describe("Registry", () => {
+  test("RECENT_LIMIT is 100", () => {
+    assert.equal(RECENT_LIMIT, 100);
+  });
+
+  test("starts empty", () => {
+    const registry = new Registry();
+    assert.equal(registry.live.size, 0);
+    assert.deepEqual(registry.recent, []);
+    assert.deepEqual(registry.totals, {
+      connections: 0,
+      received: { messages: 0, bytes: 0 },
+      sent: { messages: 0, bytes: 0 },
+    });
+  });
+
+  test("hands out ids 1, 2, 3, ... per registry", () => {
+    const one = new Registry();
+    const two = new Registry();
+    assert.deepEqual([one.nextId(), one.nextId(), one.nextId()], [1, 2, 3]);
+    assert.equal(two.nextId(), 1);
+  });
+
+  test("opened() records a live connection and counts it", () => {
+    const registry = new Registry();
+    const a = connect(registry);
+    const b = connect(registry);
+    registry.opened(a);
+    registry.opened(b);
+    assert.deepEqual([...registry.live.keys()], [1, 2]);
+    assert.equal(registry.live.get(1), a);
+    assert.equal(registry.live.get(2), b);
+    assert.equal(registry.totals.connections, 2);
+  });
+
+  test("counts messages and UTF-8 bytes per connection and in total", () => {
+    const registry = new Registry();
+    const a = connect(registry);
+    const b = connect(registry);
+    registry.opened(a);
+    registry.opened(b);
+    registry.received(a, "hello"); // 5
+    registry.received(a, "é😀"); // 6
+    registry.received(b, new Uint8Array(10));
+    registry.sent(a, "hello");
+    registry.sent(b, new Uint8Array(10));
+    registry.sent(b, "");
+    assert.deepEqual(a.received, { messages: 2, bytes: 11 });
+    assert.deepEqual(a.sent, { messages: 1, bytes: 5 });
+    assert.deepEqual(b.received, { messages: 1, bytes: 10 });
+    assert.deepEqual(b.sent, { messages: 2, bytes: 10 });
+    assert.deepEqual(registry.totals.received, { messages: 3, bytes: 21 });
+    assert.deepEqual(registry.totals.sent, { messages: 3, bytes: 15 });
+  });
+
+  test("closed() moves a connection from live to recent with how and when it ended", () => {
+    const registry = new Registry();
+    const a = connect(registry, "a");
+    a.openedAt = Date.now() - 1500;
+    registry.opened(a);
+    registry.received(a, "xy");
+    const before = Date.now();
+    registry.closed(a, { code: 1000, reason: "bye", closedBy: "client" });
+    const after = Date.now();
+    assert.equal(registry.live.size, 0);
+    assert.equal(registry.recent.length, 1);
+    const closed = registry.recent[0];
+    assert.equal(closed.id, 1);
+    assert.equal(closed.tag, "a");
+    assert.equal(closed.code, 1000);
+    assert.equal(closed.reason, "bye");
+    assert.equal(closed.closedBy, "client");
+    assert.deepEqual(closed.received, { messages: 1, bytes: 2 });
+    assert.ok(closed.closedAt >= before && closed.closedAt <= after);
+    assert.equal(closed.durationMs, closed.closedAt - a.openedAt);
+    assert.ok(closed.durationMs >= 1500, String(closed.durationMs));
+    assert.equal(registry.totals.connections, 1, "closing does not change the total");
+  });
+
+  test("closed() ignores connections that are not live, and a second close", () => {
+    const registry = new Registry();
+    const a = connect(registry);
+    registry.closed(a, { code: 1000, reason: "", closedBy: "client" });
+    assert.equal(registry.recent.length, 0);
+    registry.opened(a);
+    registry.closed(a, { code: 1000, reason: "", closedBy: "client" });
+    registry.closed(a, { code: 1006, reason: "", closedBy: "network" });
+    assert.equal(registry.recent.length, 1);
+    assert.equal(registry.recent[0].code, 1000);
+  });
+
+  test("keeps only the RECENT_LIMIT most recent closes, oldest first", () => {
+    const registry = new Registry();
+    const total = RECENT_LIMIT + 25;
+    for (let i = 0; i < total; i++) {
+      const connection = connect(registry);
+      registry.opened(connection);
+      registry.received(connection, "abc");
+      registry.closed(connection, { code: 1000, reason: `r${i}`, closedBy: "server" });
+    }
+    assert.equal(registry.recent.length, RECENT_LIMIT);
+    assert.equal(registry.recent[0].id, 26);
+    assert.equal(registry.recent[0].reason, "r25");
+    assert.equal(registry.recent[RECENT_LIMIT - 1].id, total);
+    assert.deepEqual(
+      registry.recent.map((c) => c.id),
+      Array.from({ length: RECENT_LIMIT }, (_, i) => i + 26),
+    );
+    assert.equal(registry.live.size, 0);
+    assert.deepEqual(registry.totals, {
+      connections: total,
+      received: { messages: total, bytes: 3 * total },
+      sent: { messages: 0, bytes: 0 },
+    });
+  });
+
+  test("keeps exactly RECENT_LIMIT closes without dropping any", () => {
+    const registry = new Registry();
+    for (let i = 0; i < RECENT_LIMIT; i++) {
+      const connection = connect(registry);
+      registry.opened(connection);
+      registry.closed(connection, { code: 1000, reason: "", closedBy: "client" });
+    }
+    assert.equal(registry.recent.length, RECENT_LIMIT);
+    assert.equal(registry.recent[0].id, 1);
+  });
+
+  test("leaves other live connections alone when one closes", () => {
+    const registry = new Registry();
+    const a = connect(registry);
+    const b = connect(registry);
+    registry.opened(a);
+    registry.opened(b);
+    registry.closed(a, { code: 1001, reason: "", closedBy: "network" });
+    assert.deepEqual([...registry.live.keys()], [2]);
+    assert.equal(registry.recent[0].id, 1);
+  });
+});
