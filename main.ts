@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { listeningLine, loadConfig } from "./lib/cli.ts";
-import type { Config } from "./lib/config.ts";
+import { listeningLine, loadConfig, type Settings, shutDown } from "./lib/cli.ts";
 import type { Connection } from "./lib/connection.ts";
+import { type Context, createContext } from "./lib/context.ts";
 import { createHandler, internalError } from "./lib/handler.ts";
-import { Registry } from "./lib/registry.ts";
+import { createLogger } from "./lib/log.ts";
+import type { Registry } from "./lib/registry.ts";
 import { EchoSession, type Peer } from "./lib/session.ts";
 
 /** Lets a caller (a test fixture, an embedding program) share or observe the registry. */
@@ -17,49 +18,71 @@ export interface ServeOptions {
 }
 
 /** Starts Echo on Deno's native HTTP server and WebSocket. */
-export function serve(config: Config, options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
-  const registry = options.registry ?? new Registry();
+export function serve(settings: Settings, options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+  const { config, tls } = settings;
   const runtime = `Deno ${Deno.version.deno}`;
-  const handler = createHandler(upgrade, { registry, runtime });
+  const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel });
+  const context = createContext(config, { runtime, logger, registry: options.registry });
+  const handler = createHandler((request, connection) => upgrade(request, connection, context), context);
 
-  function upgrade(request: Request, connection: Connection): Response {
-    const { socket, response } = Deno.upgradeWebSocket(request);
-    // Deno matches the offered protocols only when separated by ", " exactly, so the choice
-    // made in lib/ is written onto the 101 here instead of being passed to upgradeWebSocket.
-    if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
-    socket.binaryType = "arraybuffer";
-    let session: EchoSession | undefined;
-    socket.onopen = () => {
-      session = new EchoSession(denoPeer(socket), connection, { registry });
-    };
-    socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
-      session?.receive(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
-    };
-    socket.onclose = (event) => session?.closed(event.code, event.reason, { clean: event.wasClean });
-    return response;
-  }
-
-  return Deno.serve({
+  const server = Deno.serve({
     hostname: config.host,
     port: config.port,
-    onListen: (address) => console.log(listeningLine(address, runtime)),
-    onError: internalError,
+    ...tls,
+    onListen: (address) => {
+      const line = listeningLine(address, { runtime, tls: tls !== undefined });
+      logger.announce("listening", line, { port: address.port });
+    },
+    onError: (error) => internalError(error, context),
   }, (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!);
+
+  const stop = () => shutDown(context, { stopListening: () => server.shutdown(), exit: Deno.exit });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, stop);
+  return server;
+}
+
+function upgrade(request: Request, connection: Connection, context: Context): Response {
+  // Deno pings a silent peer at half the idle timeout and closes it with 1001 at the timeout.
+  const { socket, response } = Deno.upgradeWebSocket(request, {
+    idleTimeout: context.config.idleTimeoutSeconds,
+  });
+  // Deno matches the offered protocols only when separated by ", " exactly, so the choice
+  // made in lib/ is written onto the 101 here instead of being passed to upgradeWebSocket.
+  if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
+  socket.binaryType = "arraybuffer";
+  let session: EchoSession | undefined;
+  socket.onopen = () => {
+    session = new EchoSession(denoPeer(socket), connection, context);
+  };
+  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+    session?.receive(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
+  };
+  socket.onclose = (event) => session?.closed(event.code, event.reason, { clean: event.wasClean });
+  return response;
 }
 
 function denoPeer(socket: WebSocket): Peer {
+  // Deno cannot stop reading a client or deflate, so the session caps bufferedAmount instead.
   return {
-    // Deno's WebSocket does not implement permessage-deflate, so `compress` has nothing to ask.
-    send: (message) => socket.send(message),
+    send(message) {
+      socket.send(message);
+      return socket.bufferedAmount > 0 ? "queued" : "sent";
+    },
+    bufferedAmount: () => socket.bufferedAmount,
     close: (code, reason) => socket.close(code, reason),
   };
 }
 
-if (import.meta.main) {
-  const config = loadConfig(Deno.args, {
+/** Reads flags and environment, then serves; exits 2 on a bad option. */
+export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+  const settings = loadConfig(Deno.args, {
     env: Deno.env.toObject(),
     program: "deno run --allow-net --allow-env main.ts",
     exit: Deno.exit,
+    readTextFile: Deno.readTextFileSync,
+    isTerminal: Deno.stdout.isTerminal(),
   });
-  serve(config);
+  return serve(settings, options);
 }
+
+if (import.meta.main) start();

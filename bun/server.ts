@@ -4,12 +4,14 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import type { Server, ServerWebSocket } from "bun";
-import { listeningLine, loadConfig } from "../lib/cli.ts";
-import type { Config } from "../lib/config.ts";
+import { listeningLine, loadConfig, type Settings, shutDown } from "../lib/cli.ts";
 import type { Connection } from "../lib/connection.ts";
+import { createContext } from "../lib/context.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
-import { Registry } from "../lib/registry.ts";
+import { createLogger } from "../lib/log.ts";
+import type { Registry } from "../lib/registry.ts";
 import { EchoSession, type Peer } from "../lib/session.ts";
 
 /** Lets a caller (a test fixture, an embedding program) share or observe the registry. */
@@ -23,50 +25,84 @@ interface SocketData {
 }
 
 /** Starts Echo on `Bun.serve` with its native WebSocket handler. */
-export function serve(config: Config, options: ServeOptions = {}): Server<SocketData> {
-  const registry = options.registry ?? new Registry();
+export function serve(settings: Settings, options: ServeOptions = {}): Server<SocketData> {
+  const { config, tls } = settings;
   const runtime = `Bun ${Bun.version}`;
+  const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel });
+  const context = createContext(config, { runtime, logger, registry: options.registry });
   const handler = createHandler((request, connection) => {
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
     if (server.upgrade(request, { data: { connection }, headers })) return undefined;
     return new Response("The runtime refused this WebSocket upgrade\n", { status: 400 });
-  }, { registry, runtime });
+  }, context);
 
   const server: Server<SocketData> = Bun.serve<SocketData>({
     hostname: config.host,
     port: config.port,
+    tls,
     fetch: (request, server) => handler(request, { remoteAddress: server.requestIP(request)?.address ?? "" }),
-    error: internalError,
+    error: (error) => internalError(error, context),
     websocket: {
       // Bun negotiates permessage-deflate itself; each echo asks for compression by lib's rule.
       perMessageDeflate: true,
+      // Bun enforces the size after decompression and closes with 1009 itself.
+      maxPayloadLength: config.maxMessageBytes,
+      // The session pauses reading at the first backpressure, so the queue stays far below this;
+      // the limit only guarantees Bun never drops an echo that was already read.
+      backpressureLimit: config.maxBufferedBytes + config.maxMessageBytes,
+      // Bun's idle timeout closes TCP without a close frame; the hub's keepalive closes with 1001.
+      idleTimeout: 0,
+      sendPings: false,
       open(ws) {
-        ws.data.session = new EchoSession(bunPeer(ws), ws.data.connection, { registry });
+        ws.data.session = new EchoSession(bunPeer(ws), ws.data.connection, context);
       },
-      message(ws, message) {
-        ws.data.session?.receive(message);
-      },
-      close(ws, code, reason) {
-        ws.data.session?.closed(code, reason, { clean: code !== 1006 });
-      },
+      message: (ws, message) => ws.data.session?.receive(message),
+      drain: (ws) => ws.data.session?.drained(),
+      ping: (ws) => ws.data.session?.heard(),
+      pong: (ws) => ws.data.session?.heard(),
+      close: (ws, code, reason) => ws.data.session?.closed(code, reason, { clean: code !== 1006 }),
     },
   });
-  console.log(listeningLine({ hostname: server.hostname ?? config.host, port: server.port ?? config.port }, runtime));
+  const line = listeningLine({ hostname: server.hostname ?? config.host, port: server.port ?? config.port }, {
+    runtime,
+    tls: tls !== undefined,
+  });
+  logger.announce("listening", line, { port: server.port });
+
+  if (config.idleTimeoutSeconds > 0) context.hub.startKeepalive(config.idleTimeoutSeconds * 1000);
+  const stop = () => shutDown(context, { stopListening: () => server.stop(false), exit: process.exit });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, stop);
   return server;
 }
 
 function bunPeer(ws: ServerWebSocket<SocketData>): Peer {
   return {
-    send: (message, { compress }) => ws.send(message, compress),
+    send(message, { compress }) {
+      const status = ws.send(message, compress);
+      if (status === -1) return "queued";
+      // Bun reports bytes written, so an empty message on an open socket also gives 0.
+      const empty = typeof message === "string" ? message.length === 0 : message.byteLength === 0;
+      return status > 0 || (empty && ws.readyState === 1) ? "sent" : "dropped";
+    },
+    bufferedAmount: () => ws.getBufferedAmount(),
     close: (code, reason) => ws.close(code, reason),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    ping: () => ws.ping(),
+    terminate: () => ws.terminate(),
   };
 }
 
-if (import.meta.main) {
-  const config = loadConfig(Bun.argv.slice(2), {
+/** Reads flags and environment, then serves; exits 2 on a bad option. */
+export function start(options: ServeOptions = {}): Server<SocketData> {
+  const settings = loadConfig(Bun.argv.slice(2), {
     env: process.env,
     program: "bun run bun/server.ts",
     exit: process.exit,
+    readTextFile: (path) => readFileSync(path, "utf8"),
+    isTerminal: process.stdout.isTTY === true,
   });
-  serve(config);
+  return serve(settings, options);
 }
+
+if (import.meta.main) start();

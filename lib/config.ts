@@ -1,9 +1,17 @@
 /**
  * Echo's configuration: read once at startup from flags and the environment.
- * Flags win over the environment, which wins over the defaults.
+ * Flags win over the environment, which wins over the defaults. Every option has both forms:
+ * `MAX_MESSAGE_BYTES=1024` or `--max-message-bytes 1024`.
  *
  * @module
  */
+
+/** Log output formats; `auto` means pretty on a terminal, JSON otherwise. */
+export type LogFormat = "json" | "pretty" | "auto";
+/** Log levels, most verbose first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** How much a log line must matter to be written. */
+export type LogLevel = typeof LOG_LEVELS[number];
 
 /** Everything an entry needs to start serving. */
 export interface Config {
@@ -11,96 +19,221 @@ export interface Config {
   port: number;
   /** Interface to bind. */
   host: string;
+  /** Largest message accepted, after decompression; larger ones close the connection with 1009. */
+  maxMessageBytes: number;
+  /** Largest amount of echo data queued for one client that does not read. */
+  maxBufferedBytes: number;
+  /** Seconds a peer may stay silent (pings unanswered) before it is closed; 0 disables. */
+  idleTimeoutSeconds: number;
+  /** Live connections beyond which upgrades are refused with 503. */
+  maxConnections: number;
+  /** Origins a browser upgrade may come from; `null` allows any. */
+  allowedOrigins: string[] | null;
+  /** Seconds shutdown waits for closing handshakes. */
+  shutdownGraceSeconds: number;
+  tlsCertFile: string | null;
+  tlsKeyFile: string | null;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
 }
 
+const MIB = 1024 * 1024;
+
 /** The settings Echo starts with when nothing overrides them. */
-export const DEFAULTS: Readonly<Config> = { port: 8181, host: "0.0.0.0" };
+export const DEFAULTS: Readonly<Config> = {
+  port: 8181,
+  host: "0.0.0.0",
+  maxMessageBytes: 16 * MIB,
+  maxBufferedBytes: 16 * MIB,
+  idleTimeoutSeconds: 120,
+  maxConnections: 10_000,
+  allowedOrigins: null,
+  shutdownGraceSeconds: 10,
+  tlsCertFile: null,
+  tlsKeyFile: null,
+  logFormat: "auto",
+  logLevel: "info",
+};
 
 /** A value that cannot be used; `message` is one line naming the option. */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-interface Option {
-  flag: string;
-  env: keyof Env & string;
-  meaning: string;
-  apply(config: Config, raw: string, source: string): void;
-}
-
 /** The environment variables Echo reads. */
 export type Env = Record<string, string | undefined>;
 
-const OPTIONS: Option[] = [
-  {
-    flag: "--port",
-    env: "PORT",
-    meaning: "TCP port to listen on (0 picks a free port)",
-    apply(config, raw, source) {
-      config.port = parsePort(raw, source);
-    },
-  },
-  {
-    flag: "--host",
-    env: "HOST",
-    meaning: "interface to bind",
-    apply(config, raw, source) {
-      if (raw.trim() === "" || /\s/.test(raw)) {
-        throw new ConfigError(`${source}: expected a host name or address, got ${JSON.stringify(raw)}`);
-      }
-      config.host = raw;
-    },
-  },
+type Parse<T> = (raw: string) => T;
+
+interface Option<K extends keyof Config = keyof Config> {
+  env: string;
+  key: K;
+  meaning: string;
+  /** Returns the value, or throws an Error whose message says what was expected. */
+  parse: Parse<Config[K]>;
+}
+
+function integer(min: number, max: number): Parse<number> {
+  return (raw) => {
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new Error(`expected a whole number from ${min} to ${max}`);
+    }
+    return Number(raw);
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[]): Parse<T> {
+  return (raw) => {
+    if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(", ")}`);
+    return raw as T;
+  };
+}
+
+function word(what: string): Parse<string> {
+  return (raw) => {
+    if (raw.trim() === "" || /\s/.test(raw)) throw new Error(`expected ${what}`);
+    return raw;
+  };
+}
+
+const origins: Parse<string[]> = (raw) => {
+  const list = raw.split(",").map((o) => o.trim().toLowerCase()).filter((o) => o !== "");
+  if (list.length === 0) throw new Error("expected at least one origin");
+  const bad = list.find((o) => o !== "null" && !/^https?:\/\/[^/\s?#]+$/.test(o));
+  if (bad !== undefined) {
+    throw new Error(`expected origins like https://example.com, not ${JSON.stringify(bad)}`);
+  }
+  return list;
+};
+
+function option<K extends keyof Config>(
+  env: string,
+  key: K,
+  meaning: string,
+  parse: Parse<Config[K]>,
+): Option {
+  return { env, key, meaning, parse } as unknown as Option;
+}
+
+/** Every option, in the order `--help` lists them. */
+export const OPTIONS: readonly Option[] = [
+  option("PORT", "port", "TCP port to listen on (0 picks a free port)", integer(0, 65535)),
+  option("HOST", "host", "interface to bind", word("a host name or address")),
+  option(
+    "MAX_MESSAGE_BYTES",
+    "maxMessageBytes",
+    "largest message accepted; larger closes with 1009",
+    integer(0, 2 ** 32 - 1),
+  ),
+  option(
+    "MAX_BUFFERED_BYTES",
+    "maxBufferedBytes",
+    "queued echo bytes per slow reader: Bun pauses, Deno closes 1008",
+    integer(1024, 2 ** 32 - 1),
+  ),
+  option(
+    "IDLE_TIMEOUT_SECONDS",
+    "idleTimeoutSeconds",
+    "silence before a peer is closed, 1001 (pinged at half); 0: off",
+    integer(0, 960),
+  ),
+  option(
+    "MAX_CONNECTIONS",
+    "maxConnections",
+    "live connections beyond which upgrades get 503",
+    integer(1, 1_000_000),
+  ),
+  option(
+    "ALLOWED_ORIGINS",
+    "allowedOrigins",
+    "comma list of origins browsers may connect from (unset: any)",
+    origins,
+  ),
+  option(
+    "SHUTDOWN_GRACE_SECONDS",
+    "shutdownGraceSeconds",
+    "wait for closing handshakes on SIGTERM/SIGINT",
+    integer(0, 600),
+  ),
+  option(
+    "TLS_CERT_FILE",
+    "tlsCertFile",
+    "PEM certificate: serve wss:// and https:// (with TLS_KEY_FILE)",
+    word("a file path"),
+  ),
+  option("TLS_KEY_FILE", "tlsKeyFile", "PEM private key for TLS_CERT_FILE", word("a file path")),
+  option(
+    "LOG_FORMAT",
+    "logFormat",
+    "json, pretty, or auto (pretty on a terminal)",
+    oneOf(["json", "pretty", "auto"] as const),
+  ),
+  option("LOG_LEVEL", "logLevel", "debug, info, warn or error", oneOf(LOG_LEVELS)),
 ];
 
-function parsePort(raw: string, source: string): number {
-  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
-    throw new ConfigError(`${source}: expected a port from 0 to 65535, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
+/** The flag that sets the option read from `env`: `MAX_MESSAGE_BYTES` → `--max-message-bytes`. */
+export function flagOf(env: string): string {
+  return `--${env.toLowerCase().replaceAll("_", "-")}`;
+}
+
+function show(value: unknown): string {
+  if (value === null) return "unset";
+  return Array.isArray(value) ? value.join(",") : String(value);
 }
 
 /** The text `--help` prints: every option with its flag, variable and default. */
 export function helpText(program: string): string {
-  const rows = OPTIONS.map((o) => {
-    const name = o.flag.slice(2) as keyof Config;
-    return `  ${`${o.flag} <value>`.padEnd(18)} ${o.env.padEnd(6)} ${o.meaning} (default ${DEFAULTS[name]})`;
-  });
+  const rows = OPTIONS.flatMap((o) => [
+    `  ${flagOf(o.env)} <value>`,
+    `      ${o.env}: ${o.meaning} (default ${show(DEFAULTS[o.key])})`,
+  ]);
   return [
     `Echo: a WebSocket echo server.`,
     ``,
     `Usage: ${program} [options]`,
     ``,
-    `  flag               env    meaning`,
+    `Options (each also read from the environment variable shown; flags win):`,
     ...rows,
-    `  ${"--help".padEnd(18)} ${"".padEnd(6)} print this help and exit`,
-    ``,
-    `Flags override environment variables.`,
+    `  --help`,
+    `      print this help and exit`,
   ].join("\n");
+}
+
+function apply(config: Config, option: Option, raw: string, source: string): void {
+  try {
+    (config as unknown as Record<string, unknown>)[option.key] = option.parse(raw);
+  } catch (error) {
+    throw new ConfigError(`${source}: ${(error as Error).message}, got ${JSON.stringify(raw)}`);
+  }
 }
 
 /**
  * Builds the configuration from command-line flags and environment variables.
- * Accepts `--port 1`, `--port=1`; throws {@link ConfigError} for anything unknown or invalid.
- * Returns `"help"` when `--help` or `-h` was given.
+ * Accepts `--port 1` and `--port=1`; a flag replaces its variable, which is then not read at all.
+ * Throws {@link ConfigError} for anything unknown or invalid. Returns `"help"` when `--help` or
+ * `-h` was given, whatever else is wrong.
  */
 export function parseConfig(args: readonly string[], env: Env): Config | "help" {
-  const config: Config = { ...DEFAULTS };
-  for (const option of OPTIONS) {
-    const raw = env[option.env];
-    if (raw !== undefined && raw !== "") option.apply(config, raw, option.env);
-  }
+  if (args.includes("--help") || args.includes("-h")) return "help";
+  const flags = new Map<Option, [string, string]>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--help" || arg === "-h") return "help";
-    const [flag, inline] = arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg];
-    const option = OPTIONS.find((o) => o.flag === flag);
-    if (!option) throw new ConfigError(`${arg}: unknown option (see --help)`);
-    const raw = inline ?? args[++i];
+    const equals = arg.indexOf("=");
+    const flag = equals < 0 ? arg : arg.slice(0, equals);
+    const option = OPTIONS.find((o) => flagOf(o.env) === flag);
+    if (!option) throw new ConfigError(`${flag}: unknown option (see --help)`);
+    const raw = equals < 0 ? args[++i] : arg.slice(equals + 1);
     if (raw === undefined) throw new ConfigError(`${flag}: missing value`);
-    option.apply(config, raw, flag);
+    flags.set(option, [raw, flag]);
+  }
+  const config: Config = { ...DEFAULTS };
+  for (const option of OPTIONS) {
+    const [raw, source] = flags.get(option) ?? [env[option.env], option.env];
+    // An empty variable counts as unset; an empty flag value is a mistake the parser reports.
+    if (raw !== undefined && (raw !== "" || flags.has(option))) apply(config, option, raw, source);
+  }
+  if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
+    throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither");
   }
   return config;
 }

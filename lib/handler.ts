@@ -5,8 +5,9 @@
  * @module
  */
 import { captureConnection, type Connection } from "./connection.ts";
-import { checkHandshake, isWebSocketUpgrade } from "./handshake.ts";
-import type { Registry } from "./registry.ts";
+import type { Context } from "./context.ts";
+import { checkHandshake, isWebSocketUpgrade, refuse, type RefusedHandshake } from "./handshake.ts";
+import { describeError } from "./log.ts";
 import { route } from "./routes.ts";
 
 /**
@@ -20,39 +21,61 @@ export interface Client {
   remoteAddress: string;
 }
 
-/** Shared state and facts for the handler. */
-export interface HandlerOptions {
-  registry: Registry;
-  /** e.g. `Bun 1.4.5`. */
-  runtime: string;
-}
-
 /** A fetch-style handler; `undefined` means the runtime has already answered (Bun's upgrade). */
 export type Handler = (request: Request, client: Client) => Response | undefined;
 
+/** Seconds a client refused for capacity or shutdown is asked to wait. */
+export const RETRY_AFTER_SECONDS = 5;
+
 /** Builds the handler both entries serve. */
-export function createHandler(upgrade: Upgrade, options: HandlerOptions): Handler {
+export function createHandler(upgrade: Upgrade, context: Context): Handler {
   return (request, client) => {
     let connection: Connection;
     try {
-      if (!isWebSocketUpgrade(request)) return route(request, options);
-      const handshake = checkHandshake(request);
-      if (!handshake.ok) return handshake.response;
+      if (!isWebSocketUpgrade(request)) return route(request, context);
+      const handshake = checkHandshake(request, context.config);
+      if (!handshake.ok) return refused(handshake, client, context);
+      const busy = admission(context);
+      if (busy) return refused(busy, client, context);
       connection = captureConnection(request, {
-        id: options.registry.nextId(),
+        id: context.registry.nextId(),
         remoteAddress: client.remoteAddress,
         protocol: handshake.protocol,
       });
     } catch (error) {
-      return internalError(error);
+      return internalError(error, context);
     }
     return upgrade(request, connection);
   };
 }
 
-/** The answer to a request whose handling failed: logged here, never detailed to the client. */
-export function internalError(error: unknown): Response {
-  console.error("echo: request failed:", error);
+function admission(context: Context): RefusedHandshake | undefined {
+  const retry = { "retry-after": String(RETRY_AFTER_SECONDS) };
+  if (context.hub.draining) return refuse(503, "shutting_down", "server is shutting down", retry);
+  if (context.hub.members.size >= context.config.maxConnections) {
+    return refuse(
+      503,
+      "capacity",
+      `server is at its limit of ${context.config.maxConnections} connections`,
+      retry,
+    );
+  }
+  return undefined;
+}
+
+function refused(handshake: RefusedHandshake, client: Client, context: Context): Response {
+  context.registry.refusedHandshake(handshake.reason);
+  context.logger.log("info", "refused", {
+    status: handshake.response.status,
+    reason: handshake.reason,
+    remote: client.remoteAddress,
+  });
+  return handshake.response;
+}
+
+/** The answer to a request whose handling failed: logged, never detailed to the client. */
+export function internalError(error: unknown, context: Pick<Context, "logger">): Response {
+  context.logger.log("error", "request failed", { error: describeError(error) });
   return new Response("Internal server error\n", {
     status: 500,
     headers: { "content-type": "text/plain; charset=utf-8" },

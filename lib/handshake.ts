@@ -22,43 +22,77 @@ export interface AcceptedHandshake {
   protocol: string | undefined;
 }
 
+/** Why a handshake was refused, as counted in `/metrics`. */
+export type Refusal =
+  | "method"
+  | "connection"
+  | "version"
+  | "key"
+  | "protocol"
+  | "origin"
+  | "capacity"
+  | "shutting_down";
+
 /** A handshake that must be refused, with the response that says why. */
 export interface RefusedHandshake {
   ok: false;
+  reason: Refusal;
   response: Response;
 }
 
+/** What the checks need beyond the request. */
+export interface HandshakeOptions {
+  /** Lower-case origins a browser may connect from; `null` allows any. */
+  allowedOrigins: readonly string[] | null;
+}
+
 /**
- * Checks a request that carries `Upgrade: websocket`. A refusal's body is one line
- * naming the header at fault; nothing the client sent is reflected back.
+ * Checks a request that carries `Upgrade: websocket`. A refusal's body is one line naming the
+ * header at fault; of what the client sent, only the method (an HTTP token) is repeated.
  */
-export function checkHandshake(request: Request): AcceptedHandshake | RefusedHandshake {
+export function checkHandshake(
+  request: Request,
+  options: HandshakeOptions,
+): AcceptedHandshake | RefusedHandshake {
   if (request.method !== "GET") {
-    return refuse(405, `method ${request.method} cannot open a WebSocket; use GET`, { allow: "GET" });
+    return refuse(405, "method", `method ${request.method} cannot open a WebSocket; use GET`, {
+      allow: "GET",
+    });
   }
   if (!listHasToken(request.headers.get("connection"), "upgrade")) {
-    return refuse(400, 'Connection header must contain the token "upgrade"');
+    return refuse(400, "connection", 'Connection header must contain the token "upgrade"');
   }
   if (request.headers.get("sec-websocket-version") !== "13") {
     const got = request.headers.has("sec-websocket-version") ? "unsupported" : "missing";
-    return refuse(426, `Sec-WebSocket-Version is ${got}; this server speaks version 13`, {
+    return refuse(426, "version", `Sec-WebSocket-Version is ${got}; this server speaks version 13`, {
       "sec-websocket-version": "13",
     });
   }
   const key = request.headers.get("sec-websocket-key");
-  if (key === null) return refuse(400, "Sec-WebSocket-Key header is missing");
-  if (!KEY.test(key)) return refuse(400, "Sec-WebSocket-Key must be the base64 encoding of 16 bytes");
+  if (key === null) return refuse(400, "key", "Sec-WebSocket-Key header is missing");
+  if (!KEY.test(key)) return refuse(400, "key", "Sec-WebSocket-Key must be the base64 encoding of 16 bytes");
+  const origin = request.headers.get("origin");
+  if (origin !== null && options.allowedOrigins && !options.allowedOrigins.includes(origin.toLowerCase())) {
+    return refuse(403, "origin", "Origin is not allowed to open WebSockets here (see ALLOWED_ORIGINS)");
+  }
   try {
     return { ok: true, protocol: selectSubprotocol(request) };
-  } catch (error) {
-    return refuse(400, `Sec-WebSocket-Protocol must be a comma list of tokens: ${(error as Error).message}`);
+  } catch {
+    return refuse(400, "protocol", "Sec-WebSocket-Protocol must be a comma list of tokens");
   }
 }
 
-function refuse(status: number, reason: string, headers: Record<string, string> = {}): RefusedHandshake {
+/** A refusal with a one-line plain-text reason. */
+export function refuse(
+  status: number,
+  reason: Refusal,
+  text: string,
+  headers: Record<string, string> = {},
+): RefusedHandshake {
   return {
     ok: false,
-    response: new Response(`${reason}\n`, {
+    reason,
+    response: new Response(`${text}\n`, {
       status,
       headers: { "content-type": "text/plain; charset=utf-8", ...headers },
     }),

@@ -28,6 +28,10 @@ export class Registry {
   readonly live: Map<number, Connection> = new Map();
   readonly recent: ClosedConnection[] = [];
   readonly totals = { connections: 0, received: { messages: 0, bytes: 0 }, sent: { messages: 0, bytes: 0 } };
+  /** Refused handshakes, by reason (see `Refusal` in handshake.ts). */
+  readonly refused: Map<string, number> = new Map();
+  /** Closed connections, by close code. */
+  readonly closes: Map<number, number> = new Map();
   #lastId = 0;
 
   /** A fresh connection id. */
@@ -51,9 +55,15 @@ export class Registry {
     count(message, connection.sent, this.totals.sent);
   }
 
+  /** Counts a refused handshake. */
+  refusedHandshake(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
+
   /** Moves a connection from live to recent. */
   closed(connection: Connection, closing: Closing): void {
     if (!this.live.delete(connection.id)) return;
+    this.closes.set(closing.code, (this.closes.get(closing.code) ?? 0) + 1);
     const closedAt = Date.now();
     this.recent.push({ ...connection, ...closing, closedAt, durationMs: closedAt - connection.openedAt });
     if (this.recent.length > RECENT_LIMIT) this.recent.shift();

@@ -1,29 +1,33 @@
 /**
- * Plain HTTP routes: what a browser or `curl` gets when it does not ask for a WebSocket.
+ * Plain HTTP routes: what a browser, `curl` or a monitor gets when it does not ask for a WebSocket.
  *
  * @module
  */
+import type { Context } from "./context.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 
-/** What the plain HTTP routes need to know about the server. */
-export interface RouteOptions {
-  /** e.g. `Deno 2.9.6`, shown to people who ask what this is. */
-  runtime: string;
-}
+const ROUTES: Record<string, (request: Request, context: Context) => Response> = {
+  "/": (request, context) => text(200, landing(new URL(request.url), context)),
+  "/healthz": () => text(200, "ok\n"),
+  "/metrics": (_, context) =>
+    new Response(renderMetrics(context), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
+};
 
 /** Answers a request that is not a WebSocket upgrade. */
-export function route(request: Request, options: RouteOptions): Response {
+export function route(request: Request, context: Context): Response {
   const url = new URL(request.url);
-  if (url.pathname !== "/") return text(404, `Not found: ${url.pathname}\n`);
+  const handler = ROUTES[url.pathname];
+  if (!handler) return text(404, `Not found: ${url.pathname}\n`);
   if (request.method !== "GET" && request.method !== "HEAD") {
     return text(405, `Method ${request.method} is not allowed here; use GET\n`, { allow: "GET, HEAD" });
   }
-  return text(200, landing(url, options));
+  return handler(request, context);
 }
 
-function landing(url: URL, options: RouteOptions): string {
+function landing(url: URL, context: Context): string {
   const ws = `${url.protocol === "https:" ? "wss" : "ws"}://${url.host}/`;
   return [
-    `Echo: a WebSocket echo server (${options.runtime}).`,
+    `Echo: a WebSocket echo server (${context.runtime}).`,
     ``,
     `Connect a WebSocket client to ${ws}`,
     `Every message comes back unchanged: text as text, binary as binary. Echo sends nothing else.`,

@@ -1,55 +1,117 @@
 /**
  * What Echo does with an open connection, independent of the runtime: echo each message
- * unchanged, count it, and contain failures to this one connection.
+ * unchanged, count it, keep the client's queue bounded, and contain failures to this connection.
  *
  * @module
  */
 import type { Connection } from "./connection.ts";
-import type { Closing, Registry } from "./registry.ts";
+import type { Closing } from "./registry.ts";
+import type { Context } from "./context.ts";
+import type { Member } from "./hub.ts";
 import { shouldCompress } from "./compression.ts";
+import { describeError } from "./log.ts";
+import { messageSize } from "./utf8.ts";
 
 /** A WebSocket message: text arrives and leaves as a string, binary as bytes. */
 export type Message = string | Uint8Array;
 
+/** What became of a send: on the wire, queued behind earlier data, or refused by the runtime. */
+export type SendStatus = "sent" | "queued" | "dropped";
+
 /** The runtime's socket, as seen by a session. Each entry adapts its native socket to this. */
 export interface Peer {
   /** Sends one message; `compress` is a request the runtime may ignore (Deno cannot deflate). */
-  send(message: Message, options: { compress: boolean }): void;
+  send(message: Message, options: { compress: boolean }): SendStatus;
+  /** Bytes queued for the client and not yet written to the socket. */
+  bufferedAmount(): number;
   close(code: number, reason: string): void;
+  /** Stops reading from the client until `resume`; absent where the runtime cannot (Deno). */
+  pause?(): void;
+  resume?(): void;
+  /** Present where Echo must ping by itself (Bun); Deno's runtime pings natively. */
+  ping?(): void;
+  /** Drops the TCP connection without a closing handshake. */
+  terminate?(): void;
 }
 
-/** Close code for a failure inside the server (RFC 6455 §7.4.1). */
-export const INTERNAL_ERROR = 1011;
+/** Close codes Echo sends (RFC 6455 §7.4.1). */
+export const CLOSE = {
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+} as const;
+
+/** How long a closing handshake may take before the connection is dropped. */
+export const CLOSE_TIMEOUT_MS = 5_000;
 
 /** One open connection's echo loop. */
-export class EchoSession {
+export class EchoSession implements Member {
   readonly connection: Connection;
   #peer: Peer;
-  #registry: Registry;
-  #closingSent = false;
+  #context: Context;
+  #lastHeard = Date.now();
+  #pinged = false;
+  #closingSince: number | undefined;
 
-  constructor(peer: Peer, connection: Connection, options: { registry: Registry }) {
+  constructor(peer: Peer, connection: Connection, context: Context) {
     this.#peer = peer;
     this.connection = connection;
-    this.#registry = options.registry;
-    this.#registry.opened(connection);
+    this.#context = context;
+    context.registry.opened(connection);
+    context.hub.add(this);
+    context.logger.log("info", "open", {
+      id: connection.id,
+      tag: connection.tag,
+      remote: connection.remoteAddress,
+      path: connection.path,
+      protocol: connection.protocol,
+    });
+    // A socket whose upgrade raced with shutdown opens after closeAll(): close it the same way.
+    if (context.hub.draining) this.close(CLOSE.GOING_AWAY, "server shutting down");
   }
 
   /** Echoes one message. A failure closes this connection with 1011 and nothing else. */
   receive(message: Message): void {
+    this.heard();
+    if (this.#closingSince !== undefined) return; // the close frame already told the client why
     try {
-      this.#registry.received(this.connection, message);
-      this.#peer.send(message, { compress: shouldCompress(message) });
-      this.#registry.sent(this.connection, message);
+      const size = messageSize(message);
+      const { maxMessageBytes, maxBufferedBytes } = this.#context.config;
+      if (size > maxMessageBytes) {
+        return this.close(CLOSE.TOO_BIG, `message of ${size} bytes exceeds the limit of ${maxMessageBytes}`);
+      }
+      this.#context.registry.received(this.connection, message);
+      const status = this.#peer.send(message, { compress: shouldCompress(message) });
+      if (status === "dropped") return this.#overflow("the runtime dropped an echo");
+      this.#context.registry.sent(this.connection, message);
+      if (status === "sent") return;
+      if (this.#peer.pause) this.#peer.pause();
+      else if (this.#peer.bufferedAmount() > maxBufferedBytes) {
+        this.#overflow("client is not reading its echoes");
+      }
     } catch (error) {
-      console.error(`echo: connection ${this.connection.id} failed:`, error);
-      this.close(INTERNAL_ERROR, "internal error");
+      this.#context.logger.log("error", "failure", { id: this.connection.id, error: describeError(error) });
+      this.close(CLOSE.INTERNAL_ERROR, "internal error");
     }
+  }
+
+  /** The client's queue has drained, so it is reading: read from it again. */
+  drained(): void {
+    this.heard();
+    this.#peer.resume?.();
+  }
+
+  /** Any frame from the client (message, ping, pong) shows it is alive. */
+  heard(): void {
+    this.#lastHeard = Date.now();
+    this.#pinged = false;
   }
 
   /** Starts the closing handshake from the server's side. */
   close(code: number, reason: string): void {
-    this.#closingSent = true;
+    if (this.#closingSince !== undefined) return;
+    this.#closingSince = Date.now();
     try {
       this.#peer.close(code, reason);
     } catch {
@@ -57,9 +119,52 @@ export class EchoSession {
     }
   }
 
+  keepalive(now: number, idleMs: number): void {
+    if (this.#closingSince !== undefined) {
+      if (now - this.#closingSince > CLOSE_TIMEOUT_MS) this.#peer.terminate?.();
+      return;
+    }
+    const silent = now - this.#lastHeard;
+    if (silent >= idleMs) this.close(CLOSE.GOING_AWAY, "idle timeout: no answer to ping");
+    else if (silent >= idleMs / 2 && !this.#pinged) {
+      this.#pinged = true;
+      this.#peer.ping?.();
+    }
+  }
+
   /** Records the end of the connection; called once by the entry when the socket closes. */
   closed(code: number, reason: string, options: { clean: boolean }): void {
-    const closedBy: Closing["closedBy"] = this.#closingSent ? "server" : options.clean ? "client" : "network";
-    this.#registry.closed(this.connection, { code, reason, closedBy });
+    const closedBy: Closing["closedBy"] = this.#closingSince !== undefined
+      ? "server"
+      : options.clean
+      ? "client"
+      : "network";
+    const connection = this.connection;
+    this.#context.hub.remove(this);
+    this.#context.registry.closed(connection, { code, reason, closedBy });
+    this.#context.logger.log("info", "close", {
+      id: connection.id,
+      tag: connection.tag,
+      remote: connection.remoteAddress,
+      protocol: connection.protocol,
+      code,
+      reason,
+      closedBy,
+      durationMs: Date.now() - connection.openedAt,
+      messagesIn: connection.received.messages,
+      bytesIn: connection.received.bytes,
+      messagesOut: connection.sent.messages,
+      bytesOut: connection.sent.bytes,
+    });
+  }
+
+  #overflow(why: string): void {
+    this.#context.logger.log("warn", "overflow", {
+      id: this.connection.id,
+      buffered: this.#peer.bufferedAmount(),
+      limit: this.#context.config.maxBufferedBytes,
+      why,
+    });
+    this.close(CLOSE.POLICY, `send buffer limit exceeded: ${why}`);
   }
 }

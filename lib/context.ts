@@ -1,0 +1,33 @@
+/**
+ * What one server's handler and sessions share, built once at start-up by the entry.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { Hub } from "./hub.ts";
+import type { Logger } from "./log.ts";
+import { Registry } from "./registry.ts";
+
+/** Shared state and facts of one server. */
+export interface Context {
+  config: Config;
+  /** e.g. `Deno 2.9.6`. */
+  runtime: string;
+  registry: Registry;
+  hub: Hub;
+  logger: Logger;
+}
+
+/** Builds a context; a caller may bring its own registry (a test fixture does). */
+export function createContext(
+  config: Config,
+  options: { runtime: string; logger: Logger; registry?: Registry },
+): Context {
+  return {
+    config,
+    runtime: options.runtime,
+    registry: options.registry ?? new Registry(),
+    hub: new Hub(),
+    logger: options.logger,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The live sessions of one server: what shutdown closes, what MAX_CONNECTIONS counts, and what
+ * the keepalive sweep visits where the runtime does not ping by itself.
+ *
+ * @module
+ */
+
+/** What the hub needs of a session. */
+export interface Member {
+  close(code: number, reason: string): void;
+  /** Pings when silent for half of `idleMs`, closes when silent for `idleMs`. */
+  keepalive(now: number, idleMs: number): void;
+}
+
+/** Live sessions, shared by the handler, the sessions themselves and shutdown. */
+export class Hub<M extends Member = Member> {
+  readonly members: Set<M> = new Set();
+  /** Set once shutdown begins: new upgrades are refused. */
+  draining = false;
+  #emptied: Array<() => void> = [];
+
+  add(member: M): void {
+    this.members.add(member);
+  }
+
+  remove(member: M): void {
+    this.members.delete(member);
+    if (this.members.size === 0) { for (const resolve of this.#emptied.splice(0)) resolve(); }
+  }
+
+  /** Sends every member a close frame. */
+  closeAll(code: number, reason: string): void {
+    for (const member of [...this.members]) member.close(code, reason);
+  }
+
+  /** Resolves `true` once no member is left, or `false` after `timeoutMs`. */
+  whenEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.members.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#emptied.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Starts one sweep for all members, for runtimes whose own idle timeout misbehaves (Bun's
+   * closes TCP without a close frame). Returns the function that stops it.
+   */
+  startKeepalive(idleMs: number, options: { now?: () => number } = {}): () => void {
+    const now = options.now ?? Date.now;
+    const timer = setInterval(() => {
+      const at = now();
+      for (const member of this.members) member.keepalive(at, idleMs);
+    }, Math.max(250, Math.min(1000, idleMs / 8)));
+    return () => clearInterval(timer);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Structured logging: one line per event, as JSON for machines or `key=value` for people.
+ *
+ * @module
+ */
+import { LOG_LEVELS, type LogLevel } from "./config.ts";
+
+/** Values a log line may carry. */
+export type Fields = Record<string, string | number | boolean | null | undefined>;
+
+/** Writes events at or above its level. */
+export interface Logger {
+  log(level: LogLevel, event: string, fields?: Fields): void;
+  /** An info event whose `message` is written bare in pretty format (start-up's one line). */
+  announce(event: string, message: string, fields?: Fields): void;
+}
+
+/** How a logger formats and filters. */
+export interface LoggerOptions {
+  format: "json" | "pretty";
+  level: LogLevel;
+  /** The clock, in milliseconds since the epoch. */
+  now?: () => number;
+}
+
+/** A logger writing whole lines through `write` (the entry's stdout or stderr). */
+export function createLogger(write: (line: string) => void, options: LoggerOptions): Logger {
+  const threshold = LOG_LEVELS.indexOf(options.level);
+  const now = options.now ?? Date.now;
+  return {
+    log(level, event, fields = {}) {
+      if (LOG_LEVELS.indexOf(level) < threshold) return;
+      const time = new Date(now()).toISOString();
+      write(
+        options.format === "json"
+          ? JSON.stringify({ time, level, event, ...fields })
+          : pretty(time, level, event, fields),
+      );
+    },
+    announce(event, message, fields = {}) {
+      if (LOG_LEVELS.indexOf("info") < threshold) return;
+      const time = new Date(now()).toISOString();
+      write(
+        options.format === "json"
+          ? JSON.stringify({ time, level: "info", event, message, ...fields })
+          : message,
+      );
+    },
+  };
+}
+
+function pretty(time: string, level: LogLevel, event: string, fields: Fields): string {
+  const pairs = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) =>
+      `${key}=${typeof value === "string" && needsQuotes(value) ? JSON.stringify(value) : value}`
+    );
+  return [time, level.padEnd(5), event, ...pairs].join(" ");
+}
+
+/** Quoting keeps spaces, `=` and control characters (a client's tag may hold escapes) inert. */
+function needsQuotes(value: string): boolean {
+  if (value === "") return true;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f || code === 0x22 || code === 0x3d) return true;
+  }
+  return false;
+}
+
+/** One line describing an error, for a log field. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
