@@ -1,33 +1,50 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type CliOptions, listeningLine, loadConfig } from "./cli.ts";
-import { helpText } from "./config.ts";
+import { type CliOptions, listeningLine, loadConfig, type Settings, shutDown } from "./cli.ts";
+import { type Config, DEFAULTS, helpText } from "./config.ts";
+import { type Context, createContext } from "./context.ts";
+import type { Member } from "./hub.ts";
+import { createLogger } from "./log.ts";
 
 /** Thrown by the fake exit so that `never` holds and the code can be read back. */
 class Exited {
   constructor(readonly code: number) {}
 }
 
+function exit(code: number): never {
+  throw new Exited(code);
+}
+
 interface Run {
-  result?: unknown;
+  result?: Settings;
   exitCode?: number;
   printed: string[];
   errors: string[];
+  read: string[];
 }
 
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const out: Run = { printed: [], errors: [] };
-  const options: CliOptions = {
+const FILES: Record<string, string> = { "/tls/cert.pem": "CERT PEM", "/tls/key.pem": "KEY PEM" };
+
+function run(args: string[], env: Record<string, string> = {}, options: Partial<CliOptions> = {}): Run {
+  const out: Run = { printed: [], errors: [], read: [] };
+  const cli: CliOptions = {
     env,
     program: "echo-test",
-    exit(code: number): never {
-      throw new Exited(code);
+    exit,
+    readTextFile(path) {
+      out.read.push(path);
+      if (!(path in FILES)) {
+        throw new Error(`No such file or directory (os error 2): readfile '${path}'\nmore`);
+      }
+      return FILES[path];
     },
+    isTerminal: false,
     print: (line) => out.printed.push(line),
     printError: (line) => out.errors.push(line),
+    ...options,
   };
   try {
-    out.result = loadConfig(args, options);
+    out.result = loadConfig(args, cli);
   } catch (error) {
     if (!(error instanceof Exited)) throw error;
     out.exitCode = error.code;
@@ -36,13 +53,18 @@ function run(args: string[], env: Record<string, string> = {}): Run {
 }
 
 describe("loadConfig", () => {
-  test("returns the configuration without printing or exiting", () => {
+  test("returns the settings without printing, reading or exiting", () => {
     const out = run(["--port", "1234"], { HOST: "127.0.0.1" });
-    assert.deepEqual(out, { result: { port: 1234, host: "127.0.0.1" }, printed: [], errors: [] });
+    assert.deepEqual(out, {
+      result: { config: { ...DEFAULTS, port: 1234, host: "127.0.0.1" }, tls: undefined, logFormat: "json" },
+      printed: [],
+      errors: [],
+      read: [],
+    });
   });
 
   test("returns the defaults for no arguments", () => {
-    assert.deepEqual(run([]).result, { port: 8181, host: "0.0.0.0" });
+    assert.deepEqual(run([]).result?.config, DEFAULTS);
   });
 
   for (const flag of ["--help", "-h"]) {
@@ -55,6 +77,13 @@ describe("loadConfig", () => {
     });
   }
 
+  test("--help wins over a bad value and reads no file", () => {
+    const out = run(["--help"], { PORT: "abc", TLS_CERT_FILE: "/missing", TLS_KEY_FILE: "/missing" });
+    assert.equal(out.exitCode, 0);
+    assert.deepEqual(out.errors, []);
+    assert.deepEqual(out.read, []);
+  });
+
   const bad: Array<[string, string[], Record<string, string>, string]> = [
     ["PORT=abc", [], { PORT: "abc" }, "echo: PORT: "],
     ["PORT=70000", [], { PORT: "70000" }, "echo: PORT: "],
@@ -62,6 +91,19 @@ describe("loadConfig", () => {
     ["--port=-1", ["--port=-1"], {}, "echo: --port: "],
     ["--port with no value", ["--port"], {}, "echo: --port: "],
     ["an unknown flag", ["--bogus"], {}, "echo: --bogus: "],
+    ["MAX_CONNECTIONS=0", [], { MAX_CONNECTIONS: "0" }, "echo: MAX_CONNECTIONS: "],
+    [
+      "a foreign ALLOWED_ORIGINS entry",
+      ["--allowed-origins", "example.com"],
+      {},
+      "echo: --allowed-origins: ",
+    ],
+    [
+      "a certificate without a key",
+      [],
+      { TLS_CERT_FILE: "/tls/cert.pem" },
+      "echo: TLS_CERT_FILE and TLS_KEY_FILE: ",
+    ],
   ];
   for (const [what, args, env, prefix] of bad) {
     test(`${what} prints one error line naming the option and exits 2`, () => {
@@ -83,6 +125,8 @@ describe("loadConfig", () => {
       exit: () => {
         throw boom;
       },
+      readTextFile: () => assert.fail("no file to read"),
+      isTerminal: false,
       print: () => {},
       printError: () => assert.fail("printError must not be called"),
     };
@@ -90,41 +134,260 @@ describe("loadConfig", () => {
   });
 });
 
+describe("loadConfig: TLS files", () => {
+  const pair = { TLS_CERT_FILE: "/tls/cert.pem", TLS_KEY_FILE: "/tls/key.pem" };
+
+  test("reads the certificate and key into settings.tls", () => {
+    const out = run([], pair);
+    assert.deepEqual(out.result?.tls, { cert: "CERT PEM", key: "KEY PEM" });
+    assert.deepEqual(out.read, ["/tls/cert.pem", "/tls/key.pem"]);
+    assert.equal(out.result?.config.tlsCertFile, "/tls/cert.pem");
+  });
+
+  test("reads the files the flags name", () => {
+    const out = run(["--tls-cert-file", "/tls/cert.pem", "--tls-key-file=/tls/key.pem"]);
+    assert.deepEqual(out.result?.tls, { cert: "CERT PEM", key: "KEY PEM" });
+  });
+
+  for (
+    const [name, env] of [
+      ["TLS_CERT_FILE", { ...pair, TLS_CERT_FILE: "/tls/missing-cert.pem" }],
+      ["TLS_KEY_FILE", { ...pair, TLS_KEY_FILE: "/tls/missing-key.pem" }],
+    ] as const
+  ) {
+    test(`an unreadable ${name} exits 2 with one line naming ${name} and the path`, () => {
+      const out = run([], env);
+      assert.equal(out.exitCode, 2);
+      assert.equal(out.result, undefined);
+      assert.equal(out.errors.length, 1);
+      const path = name === "TLS_CERT_FILE" ? env.TLS_CERT_FILE : env.TLS_KEY_FILE;
+      assert.ok(
+        out.errors[0].startsWith(`echo: ${name}: cannot read "${path}": No such file`),
+        out.errors[0],
+      );
+      assert.ok(!out.errors[0].includes("\n"), out.errors[0]);
+    });
+  }
+
+  test("a reader that throws a non-Error still exits 2 naming the variable", () => {
+    const out = run([], pair, {
+      readTextFile: () => {
+        throw "permission denied";
+      },
+    });
+    assert.equal(out.exitCode, 2);
+    assert.equal(out.errors.length, 1);
+    assert.ok(out.errors[0].startsWith("echo: TLS_CERT_FILE: cannot read"), out.errors[0]);
+  });
+});
+
+describe("loadConfig: log format", () => {
+  const cases: Array<[string, Record<string, string>, boolean, "json" | "pretty"]> = [
+    ["auto on a terminal is pretty", {}, true, "pretty"],
+    ["auto elsewhere is json", {}, false, "json"],
+    ["json on a terminal stays json", { LOG_FORMAT: "json" }, true, "json"],
+    ["pretty off a terminal stays pretty", { LOG_FORMAT: "pretty" }, false, "pretty"],
+    ["an explicit auto on a terminal is pretty", { LOG_FORMAT: "auto" }, true, "pretty"],
+  ];
+  for (const [what, env, isTerminal, format] of cases) {
+    test(what, () => {
+      const out = run([], env, { isTerminal });
+      assert.equal(out.result?.logFormat, format);
+      assert.equal(out.result?.config.logFormat, env.LOG_FORMAT ?? "auto", "the config keeps what was asked");
+    });
+  }
+});
+
 describe("listeningLine", () => {
+  const deno = { runtime: "Deno 2.9.6", tls: false };
+
   test("names localhost and the wildcard for 0.0.0.0", () => {
     assert.equal(
-      listeningLine({ hostname: "0.0.0.0", port: 8181 }, "Deno 2.9.6"),
+      listeningLine({ hostname: "0.0.0.0", port: 8181 }, deno),
       "Echo on Deno 2.9.6 listening on ws://localhost:8181/ (all interfaces, 0.0.0.0)",
     );
   });
 
   test("names localhost and the wildcard for ::", () => {
     assert.equal(
-      listeningLine({ hostname: "::", port: 1 }, "Bun 1.4.5"),
+      listeningLine({ hostname: "::", port: 1 }, { runtime: "Bun 1.4.5", tls: false }),
       "Echo on Bun 1.4.5 listening on ws://localhost:1/ (all interfaces, ::)",
     );
   });
 
   test("shows a specific IPv4 address or name as is", () => {
     assert.equal(
-      listeningLine({ hostname: "127.0.0.1", port: 65535 }, "Deno"),
+      listeningLine({ hostname: "127.0.0.1", port: 65535 }, { runtime: "Deno", tls: false }),
       "Echo on Deno listening on ws://127.0.0.1:65535/",
     );
     assert.equal(
-      listeningLine({ hostname: "localhost", port: 80 }, "Bun"),
+      listeningLine({ hostname: "localhost", port: 80 }, { runtime: "Bun", tls: false }),
       "Echo on Bun listening on ws://localhost:80/",
     );
   });
 
   test("brackets an IPv6 address", () => {
     assert.equal(
-      listeningLine({ hostname: "::1", port: 9 }, "Deno"),
+      listeningLine({ hostname: "::1", port: 9 }, { runtime: "Deno", tls: false }),
       "Echo on Deno listening on ws://[::1]:9/",
     );
   });
 
+  test("says wss:// with TLS", () => {
+    assert.equal(
+      listeningLine({ hostname: "127.0.0.1", port: 443 }, { runtime: "Bun", tls: true }),
+      "Echo on Bun listening on wss://127.0.0.1:443/",
+    );
+    assert.equal(
+      listeningLine({ hostname: "0.0.0.0", port: 8443 }, { runtime: "Deno", tls: true }),
+      "Echo on Deno listening on wss://localhost:8443/ (all interfaces, 0.0.0.0)",
+    );
+  });
+
   test("the port can be read back from the line", () => {
-    const line = listeningLine({ hostname: "0.0.0.0", port: 43210 }, "Deno");
+    const line = listeningLine({ hostname: "0.0.0.0", port: 43210 }, deno);
     assert.equal(Number(/:(\d+)\//.exec(line)?.[1]), 43210);
+  });
+});
+
+/** A member that records the closes it was asked for and leaves the hub when told. */
+class FakeMember implements Member {
+  closes: Array<[number, string]> = [];
+  constructor(private leave: (member: FakeMember) => void) {}
+  close(code: number, reason: string): void {
+    this.closes.push([code, reason]);
+    this.leave(this);
+  }
+  keepalive(): void {}
+}
+
+interface Shutdown {
+  context: Context;
+  logged: Array<Record<string, unknown>>;
+  steps: string[];
+  members: FakeMember[];
+}
+
+/**
+ * A context with `count` members. `leave` decides when a member leaves the hub after its close:
+ * at once, later (after a timer), or never.
+ */
+function shutdownHarness(
+  count: number,
+  leave: "now" | "later" | "never",
+  config: Partial<Config> = {},
+): Shutdown {
+  const logged: Array<Record<string, unknown>> = [];
+  const logger = createLogger((line) => logged.push(JSON.parse(line)), { format: "json", level: "debug" });
+  const context = createContext({ ...DEFAULTS, ...config }, { runtime: "Test 1", logger });
+  const steps: string[] = [];
+  const members: FakeMember[] = [];
+  for (let i = 0; i < count; i++) {
+    const member = new FakeMember((m) => {
+      steps.push(`close ${members.indexOf(m)}`);
+      if (leave === "now") context.hub.remove(m);
+      if (leave === "later") setTimeout(() => context.hub.remove(m), 20);
+    });
+    members.push(member);
+    context.hub.add(member);
+  }
+  return { context, logged, steps, members };
+}
+
+/** Runs shutDown with recording stopListening and exit; resolves with the exit code. */
+async function runShutDown(
+  h: Shutdown,
+  stopListening: () => Promise<void> | void = () => {},
+): Promise<number> {
+  try {
+    await shutDown(h.context, {
+      stopListening: () => {
+        h.steps.push(`stop listening (${h.context.hub.members.size} left)`);
+        return stopListening();
+      },
+      exit: (code) => {
+        h.steps.push(`exit ${code}`);
+        return exit(code);
+      },
+    });
+  } catch (error) {
+    if (error instanceof Exited) return error.code;
+    throw error;
+  }
+  assert.fail("shutDown returned without exiting");
+}
+
+describe("shutDown", () => {
+  test('closes every member with 1001 "server shutting down", waits, stops listening and exits 0', async () => {
+    const h = shutdownHarness(3, "later");
+    const code = await runShutDown(h);
+    assert.equal(code, 0);
+    for (const member of h.members) assert.deepEqual(member.closes, [[1001, "server shutting down"]]);
+    assert.deepEqual(h.steps, ["close 0", "close 1", "close 2", "stop listening (0 left)", "exit 0"]);
+    assert.equal(h.context.hub.draining, true, "new upgrades are refused from the start");
+  });
+
+  test("logs the start and a clean end", async () => {
+    const h = shutdownHarness(2, "later", { shutdownGraceSeconds: 7 });
+    await runShutDown(h);
+    assert.deepEqual(h.logged.map((e) => [e.level, e.event]), [["info", "shutdown"], [
+      "info",
+      "shutdown complete",
+    ]]);
+    assert.equal(h.logged[0].live, 2);
+    assert.equal(h.logged[0].graceSeconds, 7);
+    assert.equal(h.logged[1].left, 0);
+  });
+
+  test("members that leave at once are not waited for", async () => {
+    const h = shutdownHarness(2, "now");
+    assert.equal(await runShutDown(h), 0);
+    assert.deepEqual(h.steps, ["close 0", "close 1", "stop listening (0 left)", "exit 0"]);
+  });
+
+  test("with no members it stops listening and exits 0", async () => {
+    const h = shutdownHarness(0, "now");
+    assert.equal(await runShutDown(h), 0);
+    assert.deepEqual(h.steps, ["stop listening (0 left)", "exit 0"]);
+  });
+
+  test("gives up on members that never leave after the grace period, warns, and still exits 0", async () => {
+    const h = shutdownHarness(2, "never", { shutdownGraceSeconds: 0 });
+    assert.equal(await runShutDown(h), 0);
+    assert.deepEqual(h.steps, ["close 0", "close 1", "stop listening (2 left)", "exit 0"]);
+    const end = h.logged.find((e) => e.event === "shutdown complete");
+    assert.equal(end?.level, "warn");
+    assert.equal(end?.left, 2);
+  });
+
+  test("waits for an asynchronous stopListening before exiting", async () => {
+    const h = shutdownHarness(1, "now");
+    let stopped = false;
+    await runShutDown(h, () =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          stopped = true;
+          h.steps.push("listener closed");
+          resolve();
+        }, 20)
+      ));
+    assert.ok(stopped);
+    assert.deepEqual(h.steps, ["close 0", "stop listening (0 left)", "listener closed", "exit 0"]);
+  });
+
+  test("a second signal while draining exits 0 at once without closing again", async () => {
+    const h = shutdownHarness(1, "never", { shutdownGraceSeconds: 600 });
+    let first: Promise<number> | undefined;
+    try {
+      first = runShutDown(h);
+      assert.deepEqual(h.members[0].closes, [[1001, "server shutting down"]]);
+      assert.equal(await runShutDown(h), 0);
+      assert.deepEqual(h.steps, ["close 0", "exit 0"]);
+      assert.equal(h.members[0].closes.length, 1);
+    } finally {
+      // Let the first shutdown finish instead of leaving its grace timer behind.
+      h.context.hub.remove(h.members[0]);
+      await first;
+    }
   });
 });

@@ -1,6 +1,15 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type Config, ConfigError, DEFAULTS, helpText, parseConfig } from "./config.ts";
+import {
+  type Config,
+  ConfigError,
+  DEFAULTS,
+  flagOf,
+  helpText,
+  LOG_LEVELS,
+  OPTIONS,
+  parseConfig,
+} from "./config.ts";
 
 /** Parses and insists on a configuration (not `"help"`). */
 function parse(args: string[], env: Record<string, string | undefined> = {}): Config {
@@ -24,15 +33,48 @@ function assertRefused(args: string[], env: Record<string, string | undefined>, 
   return caught;
 }
 
+/** The defaults with some values changed: what a parse is expected to give. */
+function expected(changes: Partial<Config>): Config {
+  return { ...DEFAULTS, ...changes };
+}
+
+const MIB = 1024 * 1024;
+
 describe("DEFAULTS", () => {
-  test("are port 8181 on every interface", () => {
-    assert.deepEqual({ ...DEFAULTS }, { port: 8181, host: "0.0.0.0" });
+  test("are the documented ones", () => {
+    assert.deepEqual({ ...DEFAULTS }, {
+      port: 8181,
+      host: "0.0.0.0",
+      maxMessageBytes: 16 * MIB,
+      maxBufferedBytes: 16 * MIB,
+      idleTimeoutSeconds: 120,
+      maxConnections: 10_000,
+      allowedOrigins: null,
+      shutdownGraceSeconds: 10,
+      tlsCertFile: null,
+      tlsKeyFile: null,
+      logFormat: "auto",
+      logLevel: "info",
+    });
   });
 });
 
-describe("parseConfig", () => {
+describe("OPTIONS and flagOf", () => {
+  test("flagOf turns the variable into a lower-case dashed flag", () => {
+    assert.equal(flagOf("PORT"), "--port");
+    assert.equal(flagOf("MAX_MESSAGE_BYTES"), "--max-message-bytes");
+    assert.equal(flagOf("TLS_CERT_FILE"), "--tls-cert-file");
+  });
+
+  test("every Config key has exactly one option, and every variable is distinct", () => {
+    assert.deepEqual(OPTIONS.map((o) => o.key).sort(), Object.keys(DEFAULTS).sort());
+    assert.equal(new Set(OPTIONS.map((o) => o.env)).size, OPTIONS.length);
+  });
+});
+
+describe("parseConfig: PORT and HOST", () => {
   test("gives the defaults when nothing is set", () => {
-    assert.deepEqual(parse([], {}), { port: 8181, host: "0.0.0.0" });
+    assert.deepEqual(parse([], {}), DEFAULTS);
   });
 
   test("returns a fresh object that does not alias DEFAULTS", () => {
@@ -43,15 +85,18 @@ describe("parseConfig", () => {
   });
 
   test("reads PORT and HOST from the environment", () => {
-    assert.deepEqual(parse([], { PORT: "9000", HOST: "127.0.0.1" }), { port: 9000, host: "127.0.0.1" });
+    assert.deepEqual(
+      parse([], { PORT: "9000", HOST: "127.0.0.1" }),
+      expected({ port: 9000, host: "127.0.0.1" }),
+    );
   });
 
   test("ignores empty and undefined environment variables", () => {
-    assert.deepEqual(parse([], { PORT: "", HOST: undefined }), { port: 8181, host: "0.0.0.0" });
+    assert.deepEqual(parse([], { PORT: "", HOST: undefined, MAX_CONNECTIONS: "" }), DEFAULTS);
   });
 
   test("ignores unrelated environment variables", () => {
-    assert.deepEqual(parse([], { port: "1", ECHO_PORT: "2", PATH: "/bin" }), { port: 8181, host: "0.0.0.0" });
+    assert.deepEqual(parse([], { port: "1", ECHO_PORT: "2", PATH: "/bin" }), DEFAULTS);
   });
 
   test("accepts --port 1 and --port=1", () => {
@@ -76,9 +121,17 @@ describe("parseConfig", () => {
     assert.equal(parse(["--host", "h1"], { HOST: "h2" }).host, "h1");
   });
 
+  test("a flag replaces its variable, which is then not even validated", () => {
+    assert.equal(parse(["--port", "3000"], { PORT: "abc" }).port, 3000);
+    assert.equal(parse(["--log-level=warn"], { LOG_LEVEL: "loud" }).logLevel, "warn");
+  });
+
   test("each option is resolved on its own", () => {
-    assert.deepEqual(parse(["--port", "3000"], { HOST: "127.0.0.1" }), { port: 3000, host: "127.0.0.1" });
-    assert.deepEqual(parse(["--host", "h"], { PORT: "2000" }), { port: 2000, host: "h" });
+    assert.deepEqual(
+      parse(["--port", "3000"], { HOST: "127.0.0.1" }),
+      expected({ port: 3000, host: "127.0.0.1" }),
+    );
+    assert.deepEqual(parse(["--host", "h"], { PORT: "2000" }), expected({ port: 2000, host: "h" }));
   });
 
   test("the last of a repeated flag wins", () => {
@@ -96,7 +149,7 @@ describe("parseConfig", () => {
     assert.equal(parse(["--port", "00080"]).port, 80);
   });
 
-  for (const bad of ["abc", "70000", "65536", "-1", "1.5", " 80", "80 ", "0x10", "1e3", "", "123456"]) {
+  for (const bad of ["abc", "70000", "65536", "-1", "1.5", " 80", "80 ", "0x10", "1e3", "123456"]) {
     test(`refuses port ${JSON.stringify(bad)} from the flag, naming --port`, () => {
       const error = assertRefused(["--port", bad], {}, "--port");
       assert.ok(error.message.includes(JSON.stringify(bad)), error.message);
@@ -105,9 +158,12 @@ describe("parseConfig", () => {
   }
 
   for (const bad of ["abc", "70000", "-1", "1.5"]) {
-    test(`refuses PORT=${JSON.stringify(bad)}, naming PORT`, () => {
+    test(`refuses PORT=${JSON.stringify(bad)}, naming PORT and the range`, () => {
       const error = assertRefused([], { PORT: bad }, "PORT");
-      assert.equal(error.message, `PORT: expected a port from 0 to 65535, got ${JSON.stringify(bad)}`);
+      assert.equal(
+        error.message,
+        `PORT: expected a whole number from 0 to 65535, got ${JSON.stringify(bad)}`,
+      );
     });
   }
 
@@ -118,9 +174,13 @@ describe("parseConfig", () => {
     });
   }
 
-  test("refuses an empty host given as a flag", () => {
-    assertRefused(["--host="], {}, "--host");
-  });
+  // An empty value given on purpose as a flag is a mistake, unlike an empty variable inherited
+  // from the environment: it must not silently start Echo with the default.
+  for (const args of [["--port", ""], ["--port="], ["--host="], ["--max-connections="]]) {
+    test(`refuses the empty flag value ${JSON.stringify(args)}`, () => {
+      assertRefused(args, {}, args[0].replace(/=.*/, ""));
+    });
+  }
 
   test("refuses a flag with no value, naming it", () => {
     const error = assertRefused(["--port"], {}, "--port");
@@ -131,37 +191,202 @@ describe("parseConfig", () => {
   test("refuses unknown options, naming them", () => {
     const error = assertRefused(["--bogus"], {}, "--bogus");
     assert.equal(error.message, "--bogus: unknown option (see --help)");
-    assertRefused(["--bogus=1"], {}, "--bogus=1");
+    assertRefused(["--bogus=1"], {}, "--bogus");
     assertRefused(["8080"], {}, "8080");
     assertRefused(["-p", "1"], {}, "-p");
+    assertRefused(["--PORT", "1"], {}, "--PORT");
+    assertRefused(["--max_message_bytes", "1"], {}, "--max_message_bytes");
   });
 
-  test('--help and -h give "help"', () => {
+  test('--help and -h give "help", whatever else is wrong', () => {
     assert.equal(parseConfig(["--help"], {}), "help");
     assert.equal(parseConfig(["-h"], {}), "help");
     assert.equal(parseConfig(["--port", "1", "--help"], {}), "help");
     assert.equal(parseConfig(["-h", "--bogus"], {}), "help");
+    assert.equal(parseConfig(["--bogus", "--help"], {}), "help");
+    assert.equal(parseConfig(["--port", "abc", "--help"], { MAX_CONNECTIONS: "0" }), "help");
+    assert.equal(parseConfig(["--help"], { TLS_CERT_FILE: "only-a-cert.pem" }), "help");
   });
+});
+
+/** Whole-number options: variable, key, smallest and largest accepted value. */
+const NUMBERS: Array<[string, keyof Config, number, number]> = [
+  ["MAX_MESSAGE_BYTES", "maxMessageBytes", 0, 2 ** 32 - 1],
+  ["MAX_BUFFERED_BYTES", "maxBufferedBytes", 1024, 2 ** 32 - 1],
+  ["IDLE_TIMEOUT_SECONDS", "idleTimeoutSeconds", 0, 960],
+  ["MAX_CONNECTIONS", "maxConnections", 1, 1_000_000],
+  ["SHUTDOWN_GRACE_SECONDS", "shutdownGraceSeconds", 0, 600],
+];
+
+describe("parseConfig: whole-number options", () => {
+  for (const [env, key, min, max] of NUMBERS) {
+    const flag = flagOf(env);
+
+    test(`${env} and ${flag} set ${key}`, () => {
+      const value = min + 7;
+      assert.deepEqual(parse([], { [env]: String(value) }), expected({ [key]: value }));
+      assert.deepEqual(parse([flag, String(value)]), expected({ [key]: value }));
+      assert.deepEqual(parse([`${flag}=${value}`], { [env]: String(value + 1) }), expected({ [key]: value }));
+    });
+
+    test(`${env} accepts its bounds ${min} and ${max}`, () => {
+      assert.equal(parse([], { [env]: String(min) })[key], min);
+      assert.equal(parse([flag, String(max)])[key], max);
+    });
+
+    test(`${env} refuses values outside ${min}..${max} and non-numbers, naming the source`, () => {
+      const bads = [String(max + 1), "-1", "1.5", "abc", "1e3", " 1"];
+      if (min > 0) bads.push(String(min - 1));
+      for (const bad of bads) {
+        const error = assertRefused([], { [env]: bad }, env);
+        assert.equal(
+          error.message,
+          `${env}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(bad)}`,
+        );
+        assertRefused([flag, bad], {}, flag);
+      }
+    });
+  }
+});
+
+describe("parseConfig: ALLOWED_ORIGINS", () => {
+  test("unset allows any origin (null)", () => {
+    assert.equal(parse([]).allowedOrigins, null);
+    assert.equal(parse([], { ALLOWED_ORIGINS: "" }).allowedOrigins, null);
+  });
+
+  test("is a comma list, trimmed and lower-cased, from the variable or the flag", () => {
+    const want = ["https://example.com", "http://localhost:3000", "null"];
+    const raw = " HTTPS://Example.COM ,http://localhost:3000,,null ";
+    assert.deepEqual(parse([], { ALLOWED_ORIGINS: raw }).allowedOrigins, want);
+    assert.deepEqual(parse(["--allowed-origins", raw]).allowedOrigins, want);
+    assert.deepEqual(parse([`--allowed-origins=${raw}`]).allowedOrigins, want);
+  });
+
+  test("accepts one origin", () => {
+    assert.deepEqual(parse([], { ALLOWED_ORIGINS: "https://a.test" }).allowedOrigins, ["https://a.test"]);
+  });
+
+  for (
+    const bad of [
+      "example.com",
+      "https://example.com/",
+      "https://example.com/path",
+      "ftp://example.com",
+      "https://",
+      "*",
+      "https://a.test, ws://b.test",
+    ]
+  ) {
+    test(`refuses ${JSON.stringify(bad)}, naming the option and the bad entry`, () => {
+      const error = assertRefused([], { ALLOWED_ORIGINS: bad }, "ALLOWED_ORIGINS");
+      assert.ok(error.message.includes("https://example.com"), error.message);
+      assertRefused(["--allowed-origins", bad], {}, "--allowed-origins");
+    });
+  }
+});
+
+describe("parseConfig: TLS", () => {
+  test("both files from the variables or the flags", () => {
+    const want = expected({ tlsCertFile: "/etc/echo/cert.pem", tlsKeyFile: "/etc/echo/key.pem" });
+    assert.deepEqual(
+      parse([], { TLS_CERT_FILE: "/etc/echo/cert.pem", TLS_KEY_FILE: "/etc/echo/key.pem" }),
+      want,
+    );
+    assert.deepEqual(
+      parse(["--tls-cert-file", "/etc/echo/cert.pem", "--tls-key-file=/etc/echo/key.pem"]),
+      want,
+    );
+    assert.deepEqual(
+      parse(["--tls-cert-file", "/etc/echo/cert.pem"], { TLS_KEY_FILE: "/etc/echo/key.pem" }),
+      want,
+      "a flag and a variable make a pair",
+    );
+  });
+
+  test("one without the other is refused, naming both", () => {
+    for (
+      const [args, env] of [
+        [[], { TLS_CERT_FILE: "cert.pem" }],
+        [[], { TLS_KEY_FILE: "key.pem" }],
+        [["--tls-cert-file", "cert.pem"], {}],
+        [["--tls-key-file=key.pem"], {}],
+      ] as Array<[string[], Record<string, string>]>
+    ) {
+      const error = assertRefused(args, env, "TLS_CERT_FILE and TLS_KEY_FILE");
+      assert.equal(error.message, "TLS_CERT_FILE and TLS_KEY_FILE: set both or neither");
+    }
+  });
+
+  test("a path with whitespace is refused", () => {
+    assertRefused([], { TLS_CERT_FILE: "my cert.pem", TLS_KEY_FILE: "key.pem" }, "TLS_CERT_FILE");
+    assertRefused(["--tls-key-file", " "], { TLS_CERT_FILE: "cert.pem" }, "--tls-key-file");
+  });
+});
+
+describe("parseConfig: LOG_FORMAT and LOG_LEVEL", () => {
+  for (const format of ["json", "pretty", "auto"] as const) {
+    test(`LOG_FORMAT=${format}`, () => {
+      assert.equal(parse([], { LOG_FORMAT: format }).logFormat, format);
+      assert.equal(parse(["--log-format", format]).logFormat, format);
+    });
+  }
+
+  for (const level of LOG_LEVELS) {
+    test(`LOG_LEVEL=${level}`, () => {
+      assert.equal(parse([], { LOG_LEVEL: level }).logLevel, level);
+      assert.equal(parse([`--log-level=${level}`]).logLevel, level);
+    });
+  }
+
+  test("LOG_LEVELS run from most to least verbose", () => {
+    assert.deepEqual([...LOG_LEVELS], ["debug", "info", "warn", "error"]);
+  });
+
+  for (
+    const [env, bad] of [["LOG_FORMAT", "JSON"], ["LOG_FORMAT", "text"], ["LOG_LEVEL", "INFO"], [
+      "LOG_LEVEL",
+      "trace",
+    ]]
+  ) {
+    test(`refuses ${env}=${bad}, listing the choices`, () => {
+      const error = assertRefused([], { [env]: bad }, env);
+      assert.match(error.message, /expected one of /);
+      assertRefused([flagOf(env), bad], {}, flagOf(env));
+    });
+  }
 });
 
 describe("helpText", () => {
   const help = helpText("echo-prog");
+  const lines = help.split("\n");
 
   test("shows the program in the usage line", () => {
     assert.ok(help.includes("Usage: echo-prog [options]"), help);
   });
 
   test("lists every option with its flag, variable and default", () => {
-    const port = help.split("\n").find((line) => line.includes("--port"));
-    const host = help.split("\n").find((line) => line.includes("--host"));
-    assert.ok(port !== undefined && host !== undefined, help);
-    assert.match(port, /--port <value>\s+PORT\s+.*\(default 8181\)$/);
-    assert.match(host, /--host <value>\s+HOST\s+.*\(default 0\.0\.0\.0\)$/);
-    assert.match(help, /^ {2}--help\s+print this help and exit$/m);
-    assert.ok(help.includes("Flags override environment variables."));
+    for (const option of OPTIONS) {
+      const at = lines.indexOf(`  ${flagOf(option.env)} <value>`);
+      assert.ok(at >= 0, `${flagOf(option.env)} is listed`);
+      assert.ok(lines[at + 1].startsWith(`      ${option.env}: `), lines[at + 1]);
+      assert.match(lines[at + 1], /\(default [^)]+\)$/);
+    }
+    assert.ok(lines.includes("      PORT: TCP port to listen on (0 picks a free port) (default 8181)"), help);
+    assert.ok(lines.some((l) => l.startsWith("      HOST: ") && l.endsWith("(default 0.0.0.0)")), help);
+    assert.ok(
+      lines.some((l) => l.startsWith("      ALLOWED_ORIGINS: ") && l.endsWith("(default unset)")),
+      help,
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith("      MAX_MESSAGE_BYTES: ") && l.endsWith("(default 16777216)")),
+      help,
+    );
+    assert.match(help, /^ {2}--help\n {6}print this help and exit$/m);
+    assert.ok(help.includes("flags win"), help);
   });
 
   test("fits in the line width", () => {
-    for (const line of help.split("\n")) assert.ok(line.length <= 110, line);
+    for (const line of lines) assert.ok(line.length <= 110, `${line.length} characters: ${line}`);
   });
 });

@@ -1,8 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { type Config, DEFAULTS } from "./config.ts";
 import type { Connection } from "./connection.ts";
-import { createHandler, type Handler, internalError, type Upgrade } from "./handler.ts";
-import { Registry } from "./registry.ts";
+import { type Context, createContext } from "./context.ts";
+import { createHandler, type Handler, internalError, RETRY_AFTER_SECONDS, type Upgrade } from "./handler.ts";
+import { createLogger } from "./log.ts";
+import type { Registry } from "./registry.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const CLIENT = { remoteAddress: "198.51.100.7" };
@@ -10,19 +13,33 @@ const CLIENT = { remoteAddress: "198.51.100.7" };
 /** Stands in for the runtime's 101, which `new Response` cannot build. */
 const UPGRADED_STATUS = 200;
 
+type Event = Record<string, unknown>;
+
 interface Harness {
   handler: Handler;
+  context: Context;
   registry: Registry;
+  events: Event[];
   upgrades: Array<{ request: Request; connection: Connection }>;
 }
 
-function harness(answer: "response" | "undefined" = "response", registry = new Registry()): Harness {
+function testContext(config: Partial<Config> = {}): { context: Context; events: Event[] } {
+  const events: Event[] = [];
+  const logger = createLogger((line) => events.push(JSON.parse(line)), { format: "json", level: "debug" });
+  return { context: createContext({ ...DEFAULTS, ...config }, { runtime: "TestRuntime 9", logger }), events };
+}
+
+function harness(
+  answer: "response" | "undefined" = "response",
+  config: Partial<Config> = {},
+): Harness {
   const upgrades: Harness["upgrades"] = [];
   const upgrade: Upgrade = (request, connection) => {
     upgrades.push({ request, connection });
     return answer === "response" ? new Response(null, { status: UPGRADED_STATUS }) : undefined;
   };
-  return { handler: createHandler(upgrade, { registry, runtime: "TestRuntime 9" }), registry, upgrades };
+  const { context, events } = testContext(config);
+  return { handler: createHandler(upgrade, context), context, registry: context.registry, events, upgrades };
 }
 
 /** A valid upgrade request, with headers replaced (a `null` value removes the header). */
@@ -43,57 +60,61 @@ function upgradeRequest(
   return new Request(init.url ?? "http://echo.test/", { method: init.method ?? "GET", headers });
 }
 
-/** Runs `body` with console.error captured instead of printed. */
-async function capturingErrors<T>(body: () => T | Promise<T>): Promise<{ value: T; logged: unknown[][] }> {
-  const logged: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => {
-    logged.push(args);
-  };
-  try {
-    return { value: await body(), logged };
-  } finally {
-    console.error = original;
-  }
-}
+/** A hub member that does nothing: it only takes up a connection slot. */
+const SLOT = { close() {}, keepalive() {} };
 
-async function refusal(h: Harness, request: Request, status: number, naming: string): Promise<Response> {
+async function refusal(
+  h: Harness,
+  request: Request,
+  status: number,
+  naming: string,
+  reason?: string,
+): Promise<Response> {
+  const before = h.registry.refused.get(reason ?? "") ?? 0;
   const response = h.handler(request, CLIENT);
   assert.ok(response !== undefined);
   assert.equal(response.status, status);
   const body = await response.text();
   assert.ok(body.includes(naming), body);
   assert.equal(h.upgrades.length, 0, "a refused handshake must not reach the runtime");
+  if (reason !== undefined) {
+    assert.equal(h.registry.refused.get(reason), before + 1, `counted as ${reason}`);
+    const logged = h.events.at(-1);
+    assert.deepEqual(
+      [logged?.event, logged?.status, logged?.reason, logged?.remote],
+      ["refused", status, reason, CLIENT.remoteAddress],
+    );
+  }
   return response;
 }
 
 describe("createHandler: refusals", () => {
   test("a POST upgrade gets 405 and Allow: GET", async () => {
     const h = harness();
-    const response = await refusal(h, upgradeRequest({}, { method: "POST" }), 405, "GET");
+    const response = await refusal(h, upgradeRequest({}, { method: "POST" }), 405, "GET", "method");
     assert.equal(response.headers.get("allow"), "GET");
   });
 
   test("a missing Connection: upgrade gets 400 naming Connection", async () => {
-    await refusal(harness(), upgradeRequest({ connection: null }), 400, "Connection");
+    await refusal(harness(), upgradeRequest({ connection: null }), 400, "Connection", "connection");
     await refusal(harness(), upgradeRequest({ connection: "keep-alive" }), 400, "Connection");
   });
 
   test("a missing or bad key gets 400 naming Sec-WebSocket-Key", async () => {
-    await refusal(harness(), upgradeRequest({ "sec-websocket-key": null }), 400, "Sec-WebSocket-Key");
+    await refusal(harness(), upgradeRequest({ "sec-websocket-key": null }), 400, "Sec-WebSocket-Key", "key");
     await refusal(harness(), upgradeRequest({ "sec-websocket-key": "abc" }), 400, "Sec-WebSocket-Key");
   });
 
   test("a malformed subprotocol list gets 400 naming Sec-WebSocket-Protocol", async () => {
     const request = upgradeRequest({ "sec-websocket-protocol": "chat, not a token" });
-    await refusal(harness(), request, 400, "Sec-WebSocket-Protocol");
+    await refusal(harness(), request, 400, "Sec-WebSocket-Protocol", "protocol");
   });
 
   test("a missing or other version gets 426 and Sec-WebSocket-Version: 13", async () => {
     for (const version of [null, "8"]) {
       const h = harness();
       const request = upgradeRequest({ "sec-websocket-version": version });
-      const response = await refusal(h, request, 426, "Sec-WebSocket-Version");
+      const response = await refusal(h, request, 426, "Sec-WebSocket-Version", "version");
       assert.equal(response.headers.get("sec-websocket-version"), "13");
     }
   });
@@ -221,36 +242,123 @@ describe("createHandler: upgrades", () => {
   });
 });
 
+describe("createHandler: origin", () => {
+  const allowed = { allowedOrigins: ["https://app.example"] };
+
+  test("a listed Origin is upgraded", () => {
+    const h = harness("response", allowed);
+    assert.equal(
+      h.handler(upgradeRequest({ origin: "https://App.Example" }), CLIENT)?.status,
+      UPGRADED_STATUS,
+    );
+    assert.equal(h.upgrades.length, 1);
+  });
+
+  test("a foreign Origin gets 403, counted and logged as origin", async () => {
+    const h = harness("response", allowed);
+    await refusal(h, upgradeRequest({ origin: "https://evil.example" }), 403, "Origin", "origin");
+  });
+
+  test("a request without Origin is upgraded", () => {
+    const h = harness("response", allowed);
+    h.handler(upgradeRequest(), CLIENT);
+    assert.equal(h.upgrades.length, 1);
+  });
+
+  test("with ALLOWED_ORIGINS unset any Origin is upgraded", () => {
+    const h = harness();
+    h.handler(upgradeRequest({ origin: "https://evil.example" }), CLIENT);
+    assert.equal(h.upgrades.length, 1);
+  });
+});
+
+describe("createHandler: admission", () => {
+  test("RETRY_AFTER_SECONDS is a small positive whole number", () => {
+    assert.ok(Number.isInteger(RETRY_AFTER_SECONDS) && RETRY_AFTER_SECONDS > 0 && RETRY_AFTER_SECONDS <= 60);
+  });
+
+  test("while draining, upgrades get 503 with Retry-After, counted as shutting_down", async () => {
+    const h = harness();
+    h.context.hub.draining = true;
+    const response = await refusal(h, upgradeRequest(), 503, "shutting down", "shutting_down");
+    assert.equal(response.headers.get("retry-after"), String(RETRY_AFTER_SECONDS));
+    assert.equal(h.registry.nextId(), 1, "no id was used up");
+  });
+
+  test("while draining, plain HTTP is still answered", () => {
+    const h = harness();
+    h.context.hub.draining = true;
+    assert.equal(h.handler(new Request("http://echo.test/healthz"), CLIENT)?.status, 200);
+  });
+
+  test("below MAX_CONNECTIONS upgrades pass; at it they get 503 with Retry-After, counted as capacity", async () => {
+    const h = harness("response", { maxConnections: 2 });
+    h.context.hub.add({ ...SLOT });
+    assert.equal(h.handler(upgradeRequest(), CLIENT)?.status, UPGRADED_STATUS);
+    h.context.hub.add({ ...SLOT });
+    h.upgrades.length = 0;
+    const response = await refusal(h, upgradeRequest(), 503, "limit of 2 connections", "capacity");
+    assert.equal(response.headers.get("retry-after"), String(RETRY_AFTER_SECONDS));
+    await refusal(h, upgradeRequest(), 503, "limit of 2", "capacity");
+    assert.equal(h.registry.refused.get("capacity"), 2);
+  });
+
+  test("a slot that frees up admits the next upgrade", () => {
+    const h = harness("response", { maxConnections: 1 });
+    const member = { ...SLOT };
+    h.context.hub.add(member);
+    assert.equal(h.handler(upgradeRequest(), CLIENT)?.status, 503);
+    h.context.hub.remove(member);
+    assert.equal(h.handler(upgradeRequest(), CLIENT)?.status, UPGRADED_STATUS);
+  });
+
+  test("a malformed handshake is refused for what it is, even at capacity", async () => {
+    const h = harness("response", { maxConnections: 1 });
+    h.context.hub.add({ ...SLOT });
+    h.context.hub.draining = true;
+    await refusal(h, upgradeRequest({ "sec-websocket-key": null }), 400, "Sec-WebSocket-Key", "key");
+    assert.equal(h.registry.refused.has("capacity"), false);
+  });
+
+  test("refusals are counted by reason", () => {
+    const h = harness("response", { allowedOrigins: ["https://app.example"] });
+    h.handler(upgradeRequest({ origin: "https://evil.example" }), CLIENT);
+    h.handler(upgradeRequest({ origin: "https://evil.example" }), CLIENT);
+    h.handler(upgradeRequest({ "sec-websocket-version": "8" }), CLIENT);
+    h.context.hub.draining = true;
+    h.handler(upgradeRequest(), CLIENT);
+    assert.deepEqual(Object.fromEntries(h.registry.refused), { origin: 2, version: 1, shutting_down: 1 });
+  });
+});
+
 describe("createHandler: failures", () => {
   test("an exception while capturing the connection becomes a logged 500", async () => {
     const failure = new Error("registry broke");
-    const registry = new Registry();
-    registry.nextId = () => {
+    const h = harness();
+    h.registry.nextId = () => {
       throw failure;
     };
-    const h = harness("response", registry);
-    const { value: response, logged } = await capturingErrors(() => h.handler(upgradeRequest(), CLIENT));
+    const response = h.handler(upgradeRequest(), CLIENT);
     assert.equal(response?.status, 500);
     assert.equal(await response?.text(), "Internal server error\n");
     assert.equal(h.upgrades.length, 0);
-    assert.equal(logged.length, 1);
-    assert.equal(logged[0][1], failure);
+    const logged = h.events.filter((e) => e.level === "error");
+    assert.deepEqual(logged.map((e) => [e.event, e.error]), [["request failed", "Error: registry broke"]]);
   });
 
   test("an exception in the routes becomes a 500, and the handler keeps serving", async () => {
     let broken = true;
-    const options = {
-      registry: new Registry(),
-      get runtime(): string {
+    const { context, events } = testContext();
+    Object.defineProperty(context, "runtime", {
+      get(): string {
         if (broken) throw new Error("runtime unknown");
         return "Fixed 1";
       },
-    };
-    const handler = createHandler(() => new Response(null, { status: UPGRADED_STATUS }), options);
-    const { value: response } = await capturingErrors(() =>
-      handler(new Request("http://echo.test/"), CLIENT)
-    );
+    });
+    const handler = createHandler(() => new Response(null, { status: UPGRADED_STATUS }), context);
+    const response = handler(new Request("http://echo.test/"), CLIENT);
     assert.equal(response?.status, 500);
+    assert.equal(events.at(-1)?.error, "Error: runtime unknown");
     broken = false;
     const next = handler(new Request("http://echo.test/"), CLIENT);
     assert.equal(next?.status, 200);
@@ -258,15 +366,20 @@ describe("createHandler: failures", () => {
   });
 
   test("the 500 does not reveal the error", async () => {
-    const { value: response } = await capturingErrors(() => internalError(new Error("secret detail")));
+    const { context } = testContext();
+    const response = internalError(new Error("secret detail"), context);
     assert.equal(response.status, 500);
     assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
     assert.equal(await response.text(), "Internal server error\n");
   });
 
-  test("internalError logs the error it was given", async () => {
-    const failure = new Error("x");
-    const { logged } = await capturingErrors(() => internalError(failure));
-    assert.deepEqual(logged, [["echo: request failed:", failure]]);
+  test("internalError logs the error it was given at level error", () => {
+    const { context, events } = testContext();
+    internalError(new TypeError("x"), context);
+    assert.deepEqual(events.map((e) => [e.level, e.event, e.error]), [[
+      "error",
+      "request failed",
+      "TypeError: x",
+    ]]);
   });
 });

@@ -1,6 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { checkHandshake, isWebSocketUpgrade, type RefusedHandshake } from "./handshake.ts";
+import {
+  type AcceptedHandshake,
+  checkHandshake,
+  isWebSocketUpgrade,
+  type Refusal,
+  refuse,
+  type RefusedHandshake,
+} from "./handshake.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
@@ -21,14 +28,29 @@ function upgradeRequest(changes: Record<string, string | null> = {}, method = "G
   return new Request("http://echo.test/", { method, headers });
 }
 
+/** Checks with ALLOWED_ORIGINS unset unless a list is given. */
+function check(
+  request: Request,
+  allowedOrigins: string[] | null = null,
+): AcceptedHandshake | RefusedHandshake {
+  return checkHandshake(request, { allowedOrigins });
+}
+
 function refused(request: Request): RefusedHandshake {
-  const result = checkHandshake(request);
+  const result = check(request);
   assert.equal(result.ok, false, "expected a refusal");
   return result as RefusedHandshake;
 }
 
-async function assertRefusal(request: Request, status: number, bodyIncludes: string): Promise<Response> {
-  const { response } = refused(request);
+async function assertRefusal(
+  request: Request,
+  status: number,
+  bodyIncludes: string,
+  reason?: Refusal,
+): Promise<Response> {
+  const refusal = refused(request);
+  if (reason !== undefined) assert.equal(refusal.reason, reason);
+  const { response } = refusal;
   assert.equal(response.status, status);
   assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
   const body = await response.text();
@@ -65,12 +87,12 @@ describe("isWebSocketUpgrade", () => {
 
 describe("checkHandshake accepts", () => {
   test("a valid handshake without a subprotocol", () => {
-    assert.deepEqual(checkHandshake(upgradeRequest()), { ok: true, protocol: undefined });
+    assert.deepEqual(check(upgradeRequest()), { ok: true, protocol: undefined });
   });
 
   test("Connection in any case and inside a list", () => {
     for (const value of ["upgrade", "UPGRADE", "keep-alive, Upgrade", "Upgrade,keep-alive"]) {
-      assert.deepEqual(checkHandshake(upgradeRequest({ connection: value })), {
+      assert.deepEqual(check(upgradeRequest({ connection: value })), {
         ok: true,
         protocol: undefined,
       });
@@ -78,18 +100,18 @@ describe("checkHandshake accepts", () => {
   });
 
   test("and selects the first subprotocol offered", () => {
-    assert.deepEqual(checkHandshake(upgradeRequest({ "sec-websocket-protocol": "chat,superchat" })), {
+    assert.deepEqual(check(upgradeRequest({ "sec-websocket-protocol": "chat,superchat" })), {
       ok: true,
       protocol: "chat",
     });
-    assert.deepEqual(checkHandshake(upgradeRequest({ "sec-websocket-protocol": "chat, superchat" })), {
+    assert.deepEqual(check(upgradeRequest({ "sec-websocket-protocol": "chat, superchat" })), {
       ok: true,
       protocol: "chat",
     });
   });
 
   test("an empty subprotocol header as no subprotocol", () => {
-    assert.deepEqual(checkHandshake(upgradeRequest({ "sec-websocket-protocol": "" })), {
+    assert.deepEqual(check(upgradeRequest({ "sec-websocket-protocol": "" })), {
       ok: true,
       protocol: undefined,
     });
@@ -97,7 +119,7 @@ describe("checkHandshake accepts", () => {
 
   test("any well-formed 16-byte base64 key", () => {
     for (const key of ["AAAAAAAAAAAAAAAAAAAAAA==", "/+/+/+/+/+/+/+/+/+/+/w==", "x3JJHMbDL1EzLkh9GBhXDw=="]) {
-      assert.equal(checkHandshake(upgradeRequest({ "sec-websocket-key": key })).ok, true, key);
+      assert.equal(check(upgradeRequest({ "sec-websocket-key": key })).ok, true, key);
     }
   });
 
@@ -105,37 +127,42 @@ describe("checkHandshake accepts", () => {
     const request = upgradeRequest({
       "sec-websocket-extensions": "permessage-deflate; client_max_window_bits",
     });
-    assert.equal(checkHandshake(request).ok, true);
+    assert.equal(check(request).ok, true);
   });
 });
 
 describe("checkHandshake refuses", () => {
   for (const method of ["POST", "PUT", "DELETE", "HEAD", "OPTIONS"]) {
     test(`${method} with 405 and Allow: GET`, async () => {
-      const response = await assertRefusal(upgradeRequest({}, method), 405, `method ${method}`);
+      const response = await assertRefusal(upgradeRequest({}, method), 405, `method ${method}`, "method");
       assert.equal(response.headers.get("allow"), "GET");
     });
   }
 
   test("a missing Connection header with 400 naming Connection", async () => {
-    await assertRefusal(upgradeRequest({ connection: null }), 400, "Connection");
+    await assertRefusal(upgradeRequest({ connection: null }), 400, "Connection", "connection");
   });
 
   test("a Connection header without upgrade with 400 naming Connection", async () => {
     for (const value of ["keep-alive", "upgrades", "close"]) {
-      await assertRefusal(upgradeRequest({ connection: value }), 400, "Connection");
+      await assertRefusal(upgradeRequest({ connection: value }), 400, "Connection", "connection");
     }
   });
 
   test("a missing version with 426 and Sec-WebSocket-Version: 13", async () => {
-    const response = await assertRefusal(upgradeRequest({ "sec-websocket-version": null }), 426, "missing");
+    const response = await assertRefusal(
+      upgradeRequest({ "sec-websocket-version": null }),
+      426,
+      "missing",
+      "version",
+    );
     assert.equal(response.headers.get("sec-websocket-version"), "13");
   });
 
   test("another version with 426 and Sec-WebSocket-Version: 13", async () => {
     for (const version of ["8", "12", "14", "13, 8", "013"]) {
       const request = upgradeRequest({ "sec-websocket-version": version });
-      const response = await assertRefusal(request, 426, "unsupported");
+      const response = await assertRefusal(request, 426, "unsupported", "version");
       assert.equal(response.headers.get("sec-websocket-version"), "13");
     }
   });
@@ -145,6 +172,7 @@ describe("checkHandshake refuses", () => {
       upgradeRequest({ "sec-websocket-key": null }),
       400,
       "Sec-WebSocket-Key header is missing",
+      "key",
     );
   });
 
@@ -162,7 +190,7 @@ describe("checkHandshake refuses", () => {
     ]
   ) {
     test(`the key ${JSON.stringify(key)} with 400 naming Sec-WebSocket-Key`, async () => {
-      await assertRefusal(upgradeRequest({ "sec-websocket-key": key }), 400, "Sec-WebSocket-Key");
+      await assertRefusal(upgradeRequest({ "sec-websocket-key": key }), 400, "Sec-WebSocket-Key", "key");
     });
   }
 
@@ -172,6 +200,7 @@ describe("checkHandshake refuses", () => {
         upgradeRequest({ "sec-websocket-protocol": protocol }),
         400,
         "Sec-WebSocket-Protocol",
+        "protocol",
       );
     });
   }
@@ -207,5 +236,79 @@ describe("checkHandshake refuses", () => {
       const body = await refused(request).response.text();
       assert.ok(!body.includes(marker), body);
     }
+  });
+});
+
+describe("checkHandshake and Origin", () => {
+  const allowed = ["https://app.example", "http://localhost:3000", "null"];
+
+  test("any Origin is accepted when ALLOWED_ORIGINS is unset", () => {
+    for (const origin of ["https://evil.example", "null", "anything at all"]) {
+      assert.equal(check(upgradeRequest({ origin }), null).ok, true, origin);
+    }
+  });
+
+  test("a listed Origin is accepted, in any case", () => {
+    for (const origin of ["https://app.example", "HTTPS://App.Example", "http://localhost:3000", "null"]) {
+      assert.deepEqual(check(upgradeRequest({ origin, "sec-websocket-protocol": "chat" }), allowed), {
+        ok: true,
+        protocol: "chat",
+      });
+    }
+  });
+
+  test("a request without Origin (not a browser) is accepted even with a list", () => {
+    assert.equal(check(upgradeRequest({ origin: null }), allowed).ok, true);
+    assert.equal(check(upgradeRequest({ origin: null }), []).ok, true);
+  });
+
+  for (
+    const origin of [
+      "https://evil.example",
+      "http://app.example", // another scheme
+      "https://app.example:8443", // another port
+      "https://app.example.evil.example", // a suffix
+      "https://sub.app.example",
+      "https://app.example/",
+      "",
+    ]
+  ) {
+    test(`the unlisted Origin ${JSON.stringify(origin)} gets 403 naming Origin and ALLOWED_ORIGINS`, async () => {
+      const request = upgradeRequest({ origin });
+      const refusal = check(request, allowed);
+      assert.equal(refusal.ok, false);
+      const { response, reason } = refusal as RefusedHandshake;
+      assert.equal(reason, "origin");
+      assert.equal(response.status, 403);
+      const body = await response.text();
+      assert.ok(body.startsWith("Origin ") && body.includes("ALLOWED_ORIGINS"), body);
+      assert.ok(!body.includes(origin) || origin === "", "the Origin is not reflected");
+    });
+  }
+
+  test("an empty list refuses every browser", () => {
+    assert.equal(check(upgradeRequest({ origin: "https://app.example" }), []).ok, false);
+  });
+
+  test("Origin is checked after the key and before the subprotocol", () => {
+    const foreign = { origin: "https://evil.example" };
+    const reasonOf = (result: AcceptedHandshake | RefusedHandshake) => result.ok ? "accepted" : result.reason;
+    assert.equal(reasonOf(check(upgradeRequest({ ...foreign, "sec-websocket-key": null }), allowed)), "key");
+    assert.equal(
+      reasonOf(check(upgradeRequest({ ...foreign, "sec-websocket-protocol": "a b" }), allowed)),
+      "origin",
+    );
+  });
+});
+
+describe("refuse", () => {
+  test("builds a one-line plain-text refusal with the status, reason and extra headers", async () => {
+    const refusal = refuse(503, "capacity", "server is full", { "retry-after": "5" });
+    assert.equal(refusal.ok, false);
+    assert.equal(refusal.reason, "capacity");
+    assert.equal(refusal.response.status, 503);
+    assert.equal(refusal.response.headers.get("retry-after"), "5");
+    assert.equal(refusal.response.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.equal(await refusal.response.text(), "server is full\n");
   });
 });

@@ -1,20 +1,33 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { COMPRESS_MIN_BYTES } from "./compression.ts";
+import { type Config, DEFAULTS } from "./config.ts";
 import { captureConnection, type Connection } from "./connection.ts";
-import { Registry } from "./registry.ts";
-import { EchoSession, INTERNAL_ERROR, type Message, type Peer } from "./session.ts";
+import { type Context, createContext } from "./context.ts";
+import { createLogger } from "./log.ts";
+import type { Registry } from "./registry.ts";
+import { CLOSE, CLOSE_TIMEOUT_MS, EchoSession, type Message, type Peer, type SendStatus } from "./session.ts";
 
-/** A Peer that records what the session asked of it and can be told to fail. */
+/** A Peer that records what the session asked of it, answers sends as told, and can fail. */
 class FakePeer implements Peer {
   sends: Array<{ message: Message; compress: boolean }> = [];
   closes: Array<{ code: number; reason: string }> = [];
+  calls: string[] = [];
+  /** What the next sends report; "queued" also grows the buffer by the message's length. */
+  status: SendStatus = "sent";
+  buffered = 0;
   failSend: Error | null = null;
   failClose: Error | null = null;
 
-  send(message: Message, options: { compress: boolean }): void {
+  send(message: Message, options: { compress: boolean }): SendStatus {
     if (this.failSend) throw this.failSend;
     this.sends.push({ message, compress: options.compress });
+    if (this.status === "queued") this.buffered += message.length;
+    return this.status;
+  }
+
+  bufferedAmount(): number {
+    return this.buffered;
   }
 
   close(code: number, reason: string): void {
@@ -23,45 +36,82 @@ class FakePeer implements Peer {
   }
 }
 
-function setup(): { peer: FakePeer; registry: Registry; connection: Connection; session: EchoSession } {
-  const registry = new Registry();
-  const connection = captureConnection(new Request("http://echo.test/?tag=s"), {
+/** A peer of a runtime that can stop reading, ping and drop the connection (Bun's shape). */
+class PausingPeer extends FakePeer {
+  pause(): void {
+    this.calls.push("pause");
+  }
+  resume(): void {
+    this.calls.push("resume");
+  }
+  ping(): void {
+    this.calls.push("ping");
+  }
+  terminate(): void {
+    this.calls.push("terminate");
+  }
+}
+
+type Event = Record<string, unknown>;
+
+interface Setup<P extends FakePeer> {
+  peer: P;
+  context: Context;
+  registry: Registry;
+  connection: Connection;
+  session: EchoSession;
+  events: Event[];
+}
+
+function setup<P extends FakePeer = FakePeer>(
+  options: { peer?: P; config?: Partial<Config>; context?: Context; events?: Event[] } = {},
+): Setup<P> {
+  const events = options.events ?? [];
+  const logger = createLogger((line) => events.push(JSON.parse(line)), { format: "json", level: "debug" });
+  const context = options.context ??
+    createContext({ ...DEFAULTS, ...options.config }, { runtime: "Test 1", logger });
+  const registry = context.registry;
+  const connection = captureConnection(new Request("http://echo.test/room?tag=s"), {
     id: registry.nextId(),
     remoteAddress: "127.0.0.1",
-    protocol: undefined,
+    protocol: "chat",
   });
-  const peer = new FakePeer();
-  const session = new EchoSession(peer, connection, { registry });
-  return { peer, registry, connection, session };
+  const peer = options.peer ?? (new FakePeer() as P);
+  const session = new EchoSession(peer, connection, context);
+  return { peer, context, registry, connection, session, events };
 }
 
-/** Runs `body` with console.error captured instead of printed. */
-function capturingErrors(body: () => void): unknown[][] {
-  const logged: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => {
-    logged.push(args);
-  };
-  try {
-    body();
-  } finally {
-    console.error = original;
-  }
-  return logged;
+/** The byte length of a close reason; RFC 6455 allows at most 123. */
+function reasonBytes(reason: string): number {
+  return new TextEncoder().encode(reason).length;
 }
 
-describe("EchoSession", () => {
-  test("INTERNAL_ERROR is 1011", () => {
-    assert.equal(INTERNAL_ERROR, 1011);
+describe("EchoSession: opening", () => {
+  test("CLOSE codes are RFC 6455's", () => {
+    assert.deepEqual({ ...CLOSE }, { GOING_AWAY: 1001, POLICY: 1008, TOO_BIG: 1009, INTERNAL_ERROR: 1011 });
   });
 
-  test("registers the connection as live on construction", () => {
-    const { registry, connection, session } = setup();
+  test("registers the connection as live, joins the hub and logs the open", () => {
+    const { context, registry, connection, session, events } = setup();
     assert.equal(session.connection, connection);
     assert.equal(registry.live.get(connection.id), connection);
     assert.equal(registry.totals.connections, 1);
+    assert.deepEqual([...context.hub.members], [session]);
+    assert.equal(events.length, 1);
+    assert.deepEqual({ ...events[0], time: 0 }, {
+      time: 0,
+      level: "info",
+      event: "open",
+      id: connection.id,
+      tag: "s",
+      remote: "127.0.0.1",
+      path: "/room",
+      protocol: "chat",
+    });
   });
+});
 
+describe("EchoSession: echo", () => {
   test("echoes text and binary unchanged, the same object", () => {
     const { peer, session } = setup();
     const bytes = new Uint8Array([0, 1, 255]);
@@ -95,70 +145,308 @@ describe("EchoSession", () => {
     assert.deepEqual(registry.totals.received, { messages: 2, bytes: 12 });
     assert.deepEqual(registry.totals.sent, { messages: 2, bytes: 12 });
   });
+});
 
-  test("closes with 1011 when the peer's send throws, and counts nothing as sent", () => {
-    const { peer, registry, connection, session } = setup();
-    const failure = new Error("socket broke");
-    peer.failSend = failure;
-    const logged = capturingErrors(() => session.receive("hello"));
+describe("EchoSession: message size", () => {
+  test("a message of exactly MAX_MESSAGE_BYTES (UTF-8 bytes for text) is echoed", () => {
+    const { peer, session } = setup({ config: { maxMessageBytes: 8 } });
+    session.receive("12345678");
+    session.receive(new Uint8Array(8));
+    session.receive("éééé");
+    assert.equal(peer.sends.length, 3);
+    assert.deepEqual(peer.closes, []);
+  });
+
+  test("a larger message closes with 1009 and a reason naming both sizes, and is not echoed", () => {
+    for (const message of ["123456789", new Uint8Array(9), "éééé€"]) {
+      const { peer, connection, session } = setup({ config: { maxMessageBytes: 8 } });
+      session.receive(message);
+      assert.deepEqual(peer.sends, []);
+      assert.equal(peer.closes.length, 1);
+      assert.equal(peer.closes[0].code, 1009);
+      assert.match(peer.closes[0].reason, /\b(9|11) bytes\b.*\b8\b/);
+      assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
+      assert.deepEqual(connection.sent, { messages: 0, bytes: 0 });
+    }
+  });
+
+  test("messages arriving once the session is closing are ignored", () => {
+    const { peer, registry, session } = setup({ config: { maxMessageBytes: 8 } });
+    session.receive("123456789");
+    session.receive("small");
+    session.receive("1234567890");
+    assert.deepEqual(peer.sends, []);
+    assert.equal(peer.closes.length, 1, "one close frame");
+    assert.deepEqual(registry.totals.received, { messages: 0, bytes: 0 });
+  });
+
+  test("after a close() a message is neither echoed nor counted", () => {
+    const { peer, registry, session } = setup();
+    session.close(1001, "bye");
+    session.receive("late");
+    assert.deepEqual(peer.sends, []);
+    assert.deepEqual(registry.totals.received, { messages: 0, bytes: 0 });
+  });
+});
+
+describe("EchoSession: flow control", () => {
+  test('"queued" on a runtime that can pause stops reading; drained() resumes', () => {
+    const { peer, session, connection } = setup({ peer: new PausingPeer() });
+    peer.status = "queued";
+    session.receive("one");
+    assert.deepEqual(peer.calls, ["pause"]);
+    assert.deepEqual(connection.sent, { messages: 1, bytes: 3 }, "a queued echo counts as sent");
+    session.drained();
+    assert.deepEqual(peer.calls, ["pause", "resume"]);
+    assert.deepEqual(peer.closes, []);
+  });
+
+  test("a pausing runtime is never closed for its queue, however large", () => {
+    const { peer, session } = setup({ peer: new PausingPeer(), config: { maxBufferedBytes: 1024 } });
+    peer.status = "queued";
+    session.receive("x".repeat(4096));
+    session.receive("x".repeat(4096));
+    assert.deepEqual(peer.closes, []);
+    assert.equal(peer.sends.length, 2, "nothing is dropped");
+  });
+
+  test('"sent" neither pauses nor closes', () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    session.receive("x");
+    assert.deepEqual(peer.calls, []);
+    assert.deepEqual(peer.closes, []);
+  });
+
+  test("drained() on a runtime that cannot pause does nothing", () => {
+    const { peer, session } = setup();
+    session.drained();
+    assert.deepEqual(peer.closes, []);
+  });
+
+  test('"queued" without pause is allowed up to MAX_BUFFERED_BYTES', () => {
+    const { peer, session, events } = setup({ config: { maxBufferedBytes: 1024 } });
+    peer.status = "queued";
+    session.receive("x".repeat(1000));
+    session.receive("x".repeat(24));
+    assert.equal(peer.buffered, 1024);
+    assert.deepEqual(peer.closes, []);
+    assert.equal(events.filter((e) => e.event === "overflow").length, 0);
+  });
+
+  test('"queued" without pause past MAX_BUFFERED_BYTES closes with 1008 and logs a warning', () => {
+    const { peer, session, connection, events } = setup({ config: { maxBufferedBytes: 1024 } });
+    peer.status = "queued";
+    session.receive("x".repeat(1000));
+    session.receive("x".repeat(25));
+    assert.equal(peer.sends.length, 2, "the echo that crossed the cap was still sent");
+    assert.deepEqual(connection.sent, { messages: 2, bytes: 1025 });
+    assert.equal(peer.closes.length, 1);
+    assert.equal(peer.closes[0].code, 1008);
+    assert.match(peer.closes[0].reason, /send buffer limit exceeded/);
+    assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
+    const warning = events.find((e) => e.event === "overflow");
+    assert.equal(warning?.level, "warn");
+    assert.equal(warning?.id, connection.id);
+    assert.equal(warning?.buffered, 1025);
+    assert.equal(warning?.limit, 1024);
+    session.receive("after");
+    assert.equal(peer.sends.length, 2, "nothing more is echoed once closing");
+  });
+
+  test('"dropped" closes with 1008, logs, and does not count the echo as sent', () => {
+    for (const peer of [new FakePeer(), new PausingPeer()]) {
+      const { session, connection, events } = setup({ peer });
+      peer.status = "dropped";
+      session.receive("lost");
+      assert.deepEqual(connection.received, { messages: 1, bytes: 4 });
+      assert.deepEqual(connection.sent, { messages: 0, bytes: 0 });
+      assert.equal(peer.closes.length, 1);
+      assert.equal(peer.closes[0].code, 1008);
+      assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
+      assert.deepEqual(peer.calls, [], "a drop is not backpressure: no pause");
+      assert.equal(events.find((e) => e.event === "overflow")?.level, "warn");
+    }
+  });
+});
+
+describe("EchoSession: keepalive", () => {
+  const IDLE = 10_000;
+
+  test("a silent peer is pinged once at half the idle time", () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    const start = Date.now();
+    session.keepalive(start + IDLE / 2 - 1_000, IDLE);
+    assert.deepEqual(peer.calls, [], "not before half");
+    session.keepalive(start + IDLE / 2 + 1_000, IDLE);
+    session.keepalive(start + IDLE / 2 + 200, IDLE);
+    assert.deepEqual(peer.calls, ["ping"], "one ping, not one per sweep");
+    assert.deepEqual(peer.closes, []);
+  });
+
+  test("a silent peer is closed with 1001 at the idle time", () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    const start = Date.now();
+    session.keepalive(start + IDLE / 2 + 1_000, IDLE);
+    session.keepalive(start + IDLE + 1_000, IDLE);
+    assert.equal(peer.closes.length, 1);
+    assert.equal(peer.closes[0].code, 1001);
+    assert.match(peer.closes[0].reason, /idle/);
+  });
+
+  test("hearing from the peer restarts the clock and allows a new ping", () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    session.keepalive(Date.now() + IDLE / 2 + 1_000, IDLE);
+    session.heard();
+    const heardAt = Date.now();
+    session.keepalive(heardAt + IDLE / 2 - 1_000, IDLE);
+    assert.deepEqual(peer.calls, ["ping"]);
+    session.keepalive(heardAt + IDLE - 1_000, IDLE);
+    assert.deepEqual(peer.calls, ["ping", "ping"]);
+    assert.deepEqual(peer.closes, [], "an answering peer is kept");
+  });
+
+  test("a message counts as hearing from the peer", () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    session.keepalive(Date.now() + IDLE / 2 + 1_000, IDLE);
+    session.receive("alive");
+    session.keepalive(Date.now() + IDLE - 1_000, IDLE);
+    assert.deepEqual(peer.closes, []);
+  });
+
+  test("a peer without ping (Deno pings natively) is still closed at the idle time", () => {
+    const { peer, session } = setup();
+    session.keepalive(Date.now() + IDLE / 2 + 1_000, IDLE);
+    session.keepalive(Date.now() + IDLE + 1_000, IDLE);
+    assert.equal(peer.closes[0]?.code, 1001);
+  });
+
+  test("a closing session is terminated once the closing handshake takes longer than CLOSE_TIMEOUT_MS", () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    session.close(1001, "bye");
+    const closedAt = Date.now();
+    session.keepalive(closedAt + CLOSE_TIMEOUT_MS - 1_000, IDLE);
+    assert.deepEqual(peer.calls, [], "not before the timeout");
+    session.keepalive(closedAt + CLOSE_TIMEOUT_MS + 1_000, IDLE);
+    assert.deepEqual(peer.calls, ["terminate"]);
+    assert.equal(peer.closes.length, 1, "no second close frame");
+  });
+
+  test("a session closed for idleness is terminated when the peer does not answer the close", () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    const idleAt = Date.now() + IDLE + 1_000;
+    session.keepalive(idleAt, IDLE);
+    assert.equal(peer.closes.length, 1);
+    session.keepalive(idleAt + CLOSE_TIMEOUT_MS + 1_000, IDLE);
+    assert.ok(peer.calls.includes("terminate"), peer.calls.join());
+    assert.ok(!peer.calls.includes("ping"));
+  });
+
+  test("a closing session on a peer without terminate is left to the runtime", () => {
+    const { peer, session } = setup();
+    session.close(1001, "bye");
+    assert.doesNotThrow(() => session.keepalive(Date.now() + CLOSE_TIMEOUT_MS + 1_000, IDLE));
+    assert.equal(peer.closes.length, 1);
+  });
+});
+
+describe("EchoSession: failures", () => {
+  test("closes with 1011 when the peer's send throws, logs, and counts nothing as sent", () => {
+    const { peer, registry, connection, session, events } = setup();
+    peer.failSend = new Error("socket broke");
+    session.receive("hello");
     assert.deepEqual(peer.closes, [{ code: 1011, reason: "internal error" }]);
     assert.deepEqual(peer.sends, []);
     assert.deepEqual(connection.received, { messages: 1, bytes: 5 });
     assert.deepEqual(connection.sent, { messages: 0, bytes: 0 });
     assert.deepEqual(registry.totals.sent, { messages: 0, bytes: 0 });
-    assert.equal(logged.length, 1);
-    assert.ok(String(logged[0][0]).includes(`connection ${connection.id}`), String(logged[0][0]));
-    assert.equal(logged[0][1], failure);
+    const failure = events.find((e) => e.event === "failure");
+    assert.equal(failure?.level, "error");
+    assert.equal(failure?.id, connection.id);
+    assert.equal(failure?.error, "Error: socket broke");
   });
 
-  test("a failed send is contained: the session keeps working for later messages", () => {
+  test("a failed send closes the session: later messages are not echoed", () => {
     const { peer, session } = setup();
     peer.failSend = new Error("once");
-    capturingErrors(() => session.receive("a"));
+    session.receive("a");
     peer.failSend = null;
     session.receive("b");
-    assert.deepEqual(peer.sends, [{ message: "b", compress: false }]);
+    assert.deepEqual(peer.sends, []);
+    assert.equal(peer.closes.length, 1);
   });
 
   test("does not throw when the peer's close throws too", () => {
     const { peer, session } = setup();
     peer.failSend = new Error("send broke");
     peer.failClose = new Error("close broke");
-    capturingErrors(() => session.receive("x"));
+    assert.doesNotThrow(() => session.receive("x"));
     assert.deepEqual(peer.closes, [{ code: 1011, reason: "internal error" }]);
   });
 
-  test("close() forwards the code and reason to the peer", () => {
+  test("close() forwards the code and reason to the peer once", () => {
     const { peer, session } = setup();
     session.close(1001, "going away");
+    session.close(1000, "again");
     assert.deepEqual(peer.closes, [{ code: 1001, reason: "going away" }]);
   });
 
   test("close() swallows the peer's failure", () => {
     const { peer, session } = setup();
     peer.failClose = new Error("already closed");
-    session.close(1000, "");
+    assert.doesNotThrow(() => session.close(1000, ""));
     assert.equal(peer.closes.length, 1);
   });
+});
 
-  test('closed() after a server close records closedBy "server"', () => {
-    const { registry, connection, session } = setup();
+describe("EchoSession: closed()", () => {
+  test('after a server close records closedBy "server", leaves the hub and logs the close', () => {
+    const { context, registry, connection, session, events } = setup();
+    session.receive("abc");
     session.close(1001, "going away");
     session.closed(1001, "going away", { clean: true });
     assert.equal(registry.live.size, 0);
+    assert.equal(context.hub.members.size, 0);
     assert.equal(registry.recent.length, 1);
     const closed = registry.recent[0];
     assert.equal(closed.id, connection.id);
     assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1001, "going away", "server"]);
+    assert.equal(registry.closes.get(1001), 1);
+    const close = events.find((e) => e.event === "close");
+    assert.ok(close);
+    assert.equal(typeof close.durationMs, "number");
+    assert.deepEqual({ ...close, time: 0, durationMs: 0 }, {
+      time: 0,
+      level: "info",
+      event: "close",
+      id: connection.id,
+      tag: "s",
+      remote: "127.0.0.1",
+      protocol: "chat",
+      code: 1001,
+      reason: "going away",
+      closedBy: "server",
+      durationMs: 0,
+      messagesIn: 1,
+      bytesIn: 3,
+      messagesOut: 1,
+      bytesOut: 3,
+    });
   });
 
-  test('closed() after a failed send records closedBy "server" with 1011', () => {
+  test('after a failed send records closedBy "server" with 1011', () => {
     const { peer, registry, session } = setup();
     peer.failSend = new Error("boom");
-    capturingErrors(() => session.receive("x"));
+    session.receive("x");
     session.closed(1011, "internal error", { clean: true });
     const closed = registry.recent[0];
     assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1011, "internal error", "server"]);
+  });
+
+  test('an oversize message is closedBy "server" with 1009', () => {
+    const { registry, session } = setup({ config: { maxMessageBytes: 1 } });
+    session.receive("xx");
+    session.closed(1009, "too big", { clean: true });
+    assert.equal(registry.recent[0].closedBy, "server");
   });
 
   test('a server close that ends uncleanly is still closedBy "server"', () => {
@@ -182,26 +470,29 @@ describe("EchoSession", () => {
     assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1006, "", "network"]);
   });
 
-  test("sessions on one registry do not affect each other", () => {
-    const registry = new Registry();
-    const make = () => {
-      const connection = captureConnection(new Request("http://echo.test/"), {
-        id: registry.nextId(),
-        remoteAddress: "a",
-        protocol: undefined,
-      });
-      const peer = new FakePeer();
-      return { peer, session: new EchoSession(peer, connection, { registry }) };
-    };
-    const one = make();
-    const two = make();
+  test("the last session to close empties the hub for shutdown", async () => {
+    const { context, session } = setup();
+    const second = setup({ context }).session;
+    const empty = context.hub.whenEmpty(60_000);
+    session.closed(1000, "", { clean: true });
+    assert.equal(context.hub.members.size, 1);
+    second.closed(1000, "", { clean: true });
+    assert.equal(await empty, true);
+  });
+});
+
+describe("EchoSession: isolation", () => {
+  test("sessions on one context do not affect each other", () => {
+    const one = setup();
+    const two = setup({ context: one.context, events: one.events });
     one.peer.failSend = new Error("one only");
-    capturingErrors(() => one.session.receive("x"));
+    one.session.receive("x");
     two.session.receive("y");
     assert.deepEqual(two.peer.closes, []);
     assert.deepEqual(two.peer.sends, [{ message: "y", compress: false }]);
     one.session.closed(1011, "internal error", { clean: true });
     two.session.closed(1000, "", { clean: true });
+    const registry = one.registry;
     assert.deepEqual(registry.recent.map((c) => [c.id, c.closedBy]), [[1, "server"], [2, "client"]]);
     assert.equal(registry.totals.connections, 2);
   });

@@ -1,0 +1,146 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Hub, type Member } from "./hub.ts";
+
+/** A member that records what the hub asked of it. */
+class FakeMember implements Member {
+  closes: Array<[number, string]> = [];
+  sweeps: Array<[number, number]> = [];
+  close(code: number, reason: string): void {
+    this.closes.push([code, reason]);
+  }
+  keepalive(now: number, idleMs: number): void {
+    this.sweeps.push([now, idleMs]);
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until `done` holds, failing after a generous deadline rather than timing anything. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe("Hub", () => {
+  test("starts empty and accepting", () => {
+    const hub = new Hub();
+    assert.equal(hub.members.size, 0);
+    assert.equal(hub.draining, false);
+  });
+
+  test("add and remove track the members; removing twice or a stranger is harmless", () => {
+    const hub = new Hub<FakeMember>();
+    const a = new FakeMember();
+    const b = new FakeMember();
+    hub.add(a);
+    hub.add(b);
+    hub.add(a);
+    assert.deepEqual([...hub.members], [a, b]);
+    hub.remove(a);
+    hub.remove(a);
+    hub.remove(new FakeMember());
+    assert.deepEqual([...hub.members], [b]);
+  });
+
+  test("closeAll sends every member the code and reason once", () => {
+    const hub = new Hub<FakeMember>();
+    const members = [new FakeMember(), new FakeMember(), new FakeMember()];
+    for (const m of members) hub.add(m);
+    hub.closeAll(1001, "server shutting down");
+    for (const m of members) assert.deepEqual(m.closes, [[1001, "server shutting down"]]);
+  });
+
+  test("closeAll reaches every member even when closing removes them from the hub", () => {
+    const hub = new Hub<FakeMember>();
+    const members = [new FakeMember(), new FakeMember(), new FakeMember()];
+    for (const m of members) {
+      m.close = (code, reason) => {
+        m.closes.push([code, reason]);
+        hub.remove(m);
+      };
+      hub.add(m);
+    }
+    hub.closeAll(1001, "bye");
+    assert.deepEqual(members.map((m) => m.closes.length), [1, 1, 1]);
+    assert.equal(hub.members.size, 0);
+  });
+
+  test("whenEmpty resolves true at once for an empty hub", async () => {
+    assert.equal(await new Hub().whenEmpty(60_000), true);
+  });
+
+  test("whenEmpty resolves true when the last member leaves, not before", async () => {
+    const hub = new Hub<FakeMember>();
+    const a = new FakeMember();
+    const b = new FakeMember();
+    hub.add(a);
+    hub.add(b);
+    let result: boolean | undefined;
+    const waiting = hub.whenEmpty(60_000).then((value) => (result = value));
+    hub.remove(a);
+    await sleep(10);
+    assert.equal(result, undefined, "one member is still there");
+    hub.remove(b);
+    assert.equal(await waiting, true);
+  });
+
+  test("every waiter is told", async () => {
+    const hub = new Hub<FakeMember>();
+    const a = new FakeMember();
+    hub.add(a);
+    const waiters = [hub.whenEmpty(60_000), hub.whenEmpty(60_000)];
+    hub.remove(a);
+    assert.deepEqual(await Promise.all(waiters), [true, true]);
+  });
+
+  test("whenEmpty resolves false after the timeout when members stay", async () => {
+    const hub = new Hub<FakeMember>();
+    hub.add(new FakeMember());
+    assert.equal(await hub.whenEmpty(20), false);
+    assert.equal(hub.members.size, 1);
+  });
+
+  test("startKeepalive sweeps every member with the clock's time and idleMs, until stopped", async () => {
+    const hub = new Hub<FakeMember>();
+    const a = new FakeMember();
+    const b = new FakeMember();
+    hub.add(a);
+    hub.add(b);
+    const stop = hub.startKeepalive(2_000, { now: () => 12_345 });
+    try {
+      await until(() => a.sweeps.length >= 2 && b.sweeps.length >= 2, "two sweeps");
+    } finally {
+      stop();
+    }
+    assert.deepEqual(a.sweeps[0], [12_345, 2_000]);
+    assert.deepEqual(b.sweeps[0], [12_345, 2_000]);
+    const swept = a.sweeps.length;
+    await sleep(600);
+    assert.equal(a.sweeps.length, swept, "no sweep after stop");
+  });
+
+  test("startKeepalive skips members that left", async () => {
+    const hub = new Hub<FakeMember>();
+    const stays = new FakeMember();
+    const leaves = new FakeMember();
+    hub.add(stays);
+    hub.add(leaves);
+    hub.remove(leaves);
+    const stop = hub.startKeepalive(1_000);
+    try {
+      await until(() => stays.sweeps.length >= 1, "a sweep");
+    } finally {
+      stop();
+    }
+    assert.equal(leaves.sweeps.length, 0);
+    const [now] = stays.sweeps[0];
+    assert.ok(Math.abs(now - Date.now()) < 60_000, "defaults to the wall clock");
+  });
+});

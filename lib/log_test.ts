@@ -1,0 +1,152 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { LogLevel } from "./config.ts";
+import { createLogger, describeError, type LoggerOptions } from "./log.ts";
+
+const NOW = Date.UTC(2030, 0, 2, 3, 4, 5, 678);
+const TIME = "2030-01-02T03:04:05.678Z";
+
+/** True when `text` holds a C0 control character or DEL. */
+function hasControl(text: string): boolean {
+  return [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
+
+function logger(options: Partial<LoggerOptions> = {}) {
+  const lines: string[] = [];
+  const log = createLogger((line) => lines.push(line), {
+    format: "json",
+    level: "debug",
+    now: () => NOW,
+    ...options,
+  });
+  return { log, lines };
+}
+
+describe("createLogger: json", () => {
+  test("writes one JSON object per event with time, level, event and the fields", () => {
+    const { log, lines } = logger();
+    log.log("info", "open", { id: 3, tag: "a b", ok: true, none: null });
+    assert.equal(lines.length, 1);
+    assert.deepEqual(JSON.parse(lines[0]), {
+      time: TIME,
+      level: "info",
+      event: "open",
+      id: 3,
+      tag: "a b",
+      ok: true,
+      none: null,
+    });
+    assert.ok(!lines[0].includes("\n"));
+  });
+
+  test("fields are optional", () => {
+    const { log, lines } = logger();
+    log.log("warn", "nothing");
+    assert.deepEqual(JSON.parse(lines[0]), { time: TIME, level: "warn", event: "nothing" });
+  });
+
+  test("escapes newlines and quotes so one event stays one line", () => {
+    const { log, lines } = logger();
+    log.log("info", "close", { reason: 'line\nbreak "quoted"\r\u001b[2J' });
+    assert.equal(lines.length, 1);
+    assert.ok(!hasControl(lines[0]), lines[0]);
+    assert.equal(JSON.parse(lines[0]).reason, 'line\nbreak "quoted"\r\u001b[2J');
+  });
+
+  test("announce writes an info event with the message", () => {
+    const { log, lines } = logger();
+    log.announce("listening", "Echo on Test listening on ws://localhost:1/", { port: 1 });
+    assert.deepEqual(JSON.parse(lines[0]), {
+      time: TIME,
+      level: "info",
+      event: "listening",
+      message: "Echo on Test listening on ws://localhost:1/",
+      port: 1,
+    });
+  });
+
+  test("uses the wall clock by default", () => {
+    const lines: string[] = [];
+    const before = Date.now();
+    createLogger((line) => lines.push(line), { format: "json", level: "info" }).log("info", "x");
+    const time = Date.parse(JSON.parse(lines[0]).time);
+    assert.ok(time >= before && time <= Date.now(), lines[0]);
+  });
+});
+
+describe("createLogger: pretty", () => {
+  test("writes time, padded level, event and key=value pairs", () => {
+    const { log, lines } = logger({ format: "pretty" });
+    log.log("info", "open", { id: 3, remote: "127.0.0.1", ok: false, none: null });
+    assert.deepEqual(lines, [`${TIME} info  open id=3 remote=127.0.0.1 ok=false none=null`]);
+  });
+
+  test("quotes strings with spaces, quotes, '=' or nothing, and leaves out undefined", () => {
+    const { log, lines } = logger({ format: "pretty" });
+    log.log("error", "close", {
+      reason: "going away",
+      q: 'a"b',
+      eq: "a=b",
+      empty: "",
+      gone: undefined,
+      plain: "x",
+    });
+    assert.deepEqual(lines, [
+      `${TIME} error close reason="going away" q="a\\"b" eq="a=b" empty="" plain=x`,
+    ]);
+  });
+
+  test("a newline in a value cannot start a forged line", () => {
+    const { log, lines } = logger({ format: "pretty" });
+    log.log("info", "open", { tag: "x\n2030-01-01T00:00:00.000Z error forged" });
+    assert.equal(lines.length, 1);
+    assert.ok(!lines[0].includes("\n"), lines[0]);
+  });
+
+  // Pretty format goes to a terminal, and a client chooses its own `tag` (from the URL), so
+  // control characters must not reach the operator's terminal raw.
+  test("control characters in a value are escaped, not written raw", () => {
+    const { log, lines } = logger({ format: "pretty" });
+    log.log("info", "open", { tag: "\u001b[2J\u001b]0;pwned\u0007" });
+    assert.ok(!hasControl(lines[0]), JSON.stringify(lines[0]));
+  });
+
+  test("announce writes the message bare", () => {
+    const { log, lines } = logger({ format: "pretty" });
+    log.announce("listening", "Echo on Test listening on ws://localhost:1/", { port: 1 });
+    assert.deepEqual(lines, ["Echo on Test listening on ws://localhost:1/"]);
+  });
+});
+
+describe("createLogger: levels", () => {
+  const order: LogLevel[] = ["debug", "info", "warn", "error"];
+  for (const threshold of order) {
+    test(`at level ${threshold} writes only events at or above it`, () => {
+      const { log, lines } = logger({ level: threshold });
+      for (const level of order) log.log(level, `at ${level}`);
+      const written = lines.map((l) => JSON.parse(l).level);
+      assert.deepEqual(written, order.slice(order.indexOf(threshold)));
+    });
+  }
+
+  test("announce is an info event: written at info, silenced at warn", () => {
+    for (const [level, count] of [["debug", 1], ["info", 1], ["warn", 0], ["error", 0]] as const) {
+      const { log, lines } = logger({ level });
+      log.announce("listening", "line");
+      assert.equal(lines.length, count, level);
+    }
+  });
+});
+
+describe("describeError", () => {
+  test("names an Error's class and message", () => {
+    assert.equal(describeError(new TypeError("bad thing")), "TypeError: bad thing");
+    assert.equal(describeError(new Error("x")), "Error: x");
+  });
+
+  test("turns anything else into a string", () => {
+    assert.equal(describeError("plain"), "plain");
+    assert.equal(describeError(42), "42");
+    assert.equal(describeError(undefined), "undefined");
+  });
+});
