@@ -44,12 +44,27 @@ for (const entry of ENTRIES) {
     });
 
     test("HOST binds the given interface and start-up prints one line with the URL", async () => {
-      const server = await startServer(entry, { env: { HOST: "127.0.0.1" } });
+      const server = await startServer(entry, { env: { HOST: "127.0.0.1", LOG_FORMAT: "pretty" } });
       try {
         assert.match(
           server.output(),
           new RegExp(`^Echo on \\w+ [\\d.]+ listening on ws://127\\.0\\.0\\.1:${server.port}/\\n$`),
         );
+      } finally {
+        await server.stop();
+      }
+    });
+
+    test("with LOG_FORMAT=json the start-up line is one JSON object carrying the same message", async () => {
+      const server = await startServer(entry, { env: { HOST: "127.0.0.1", LOG_FORMAT: "json" } });
+      try {
+        const lines = server.output().trim().split("\n");
+        assert.equal(lines.length, 1);
+        const line = JSON.parse(lines[0]);
+        assert.equal(line.event, "listening");
+        assert.equal(line.level, "info");
+        assert.equal(line.port, server.port);
+        assert.match(line.message, new RegExp(`listening on ws://127\\.0\\.0\\.1:${server.port}/$`));
       } finally {
         await server.stop();
       }

@@ -5,6 +5,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
@@ -14,15 +15,25 @@ const BIN = `${ROOT}node_modules/.bin/`;
 /** A way to run Echo: which runtime, with which command. */
 export interface Entry {
   name: "deno" | "bun";
-  /** Command line that starts the given script (relative to the repository root). */
-  command(script?: string): string[];
+  /**
+   * Command line that starts the given script (relative to the repository root); `permissions`
+   * are extra Deno permission flags (e.g. `--allow-read` for TLS files), ignored by Bun.
+   */
+  command(script?: string, permissions?: string[]): string[];
 }
 
 /** Echo's two entries, as a user starts them. */
 export const ENTRIES: readonly Entry[] = [
   {
     name: "deno",
-    command: (script = "main.ts") => [`${BIN}deno`, "run", "--allow-net", "--allow-env", script],
+    command: (script = "main.ts", permissions = []) => [
+      `${BIN}deno`,
+      "run",
+      "--allow-net",
+      "--allow-env",
+      ...permissions,
+      script,
+    ],
   },
   { name: "bun", command: (script = "bun/server.ts") => [`${BIN}bun`, "run", script] },
 ];
@@ -48,13 +59,15 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** A script other than the entry's own (a test fixture). */
   script?: string;
+  /** Extra Deno permissions. */
+  permissions?: string[];
 }
 
 /** Starts `entry` and resolves once it prints its listening line. */
 export function startServer(entry: Entry, options: StartOptions = {}): Promise<RunningServer> {
   const args = options.args ?? [];
   const hasPort = args.includes("--port") || options.env?.PORT !== undefined;
-  const [cmd, ...rest] = entry.command(options.script);
+  const [cmd, ...rest] = entry.command(options.script, options.permissions);
   const child = spawn(cmd, [...rest, ...(hasPort ? [] : ["--port", "0"]), ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
@@ -106,7 +119,7 @@ export function runToExit(
   entry: Entry,
   options: StartOptions,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [cmd, ...rest] = entry.command(options.script);
+  const [cmd, ...rest] = entry.command(options.script, options.permissions);
   const child = spawn(cmd, [...rest, ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
@@ -117,4 +130,17 @@ export function runToExit(
   child.stdout!.on("data", (c: Buffer) => stdout += c.toString());
   child.stderr!.on("data", (c: Buffer) => stderr += c.toString());
   return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Resident memory of a process in bytes, from /proc (Linux). */
+export async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+  if (!kb) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb[1]) * 1024;
+}
+
+/** Every JSON log line the server printed so far. */
+export function logLines(server: RunningServer): Array<Record<string, unknown>> {
+  return server.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
 }
