@@ -36,6 +36,14 @@ export function checkHandshake(request: Request): AcceptedHandshake | RefusedHan
   if (request.method !== "GET") {
     return refuse(405, `method ${request.method} cannot open a WebSocket; use GET`, { allow: "GET" });
   }
+  // HTTP/1.1 requires Host (RFC 9112 §3.2) and so does the handshake (RFC 6455 §4.2.1 item 2);
+  // both runtimes upgrade without one.
+  if (!request.headers.has("host")) return refuse(400, "Host header is missing");
+  // The handshake is a GET without a body (RFC 6455 §4.1); Bun would upgrade one that has a
+  // body framing header and leave the body's bytes to be read as frames.
+  for (const name of ["content-length", "transfer-encoding"]) {
+    if (request.headers.has(name)) return refuse(400, `an opening handshake has no body; remove ${name}`);
+  }
   if (!listHasToken(request.headers.get("connection"), "upgrade")) {
     return refuse(400, 'Connection header must contain the token "upgrade"');
   }
