@@ -29,3 +29,29 @@ for (const entry of ENTRIES) {
     });
   });
 }
+
+/** A non-empty binary message came back on this connection (or on the case's follow-up). */
+const BINARY_ECHO = /^(then: )?binary (?!\(empty\))/;
+
+for (const entry of ENTRIES) {
+  describe(`the suite catches a broken echo on ${entry.name}`, () => {
+    let server: RunningServer;
+    before(async () =>
+      server = await startServer(entry, { script: `tests/fixtures/broken_${entry.name}.ts` })
+    );
+    after(() => server.stop());
+
+    test(
+      "an echo that flips one bit of binary messages fails exactly the cases that got binary back",
+      { timeout: 300_000 },
+      async () => {
+        const defects = KNOWN_DEFECTS[entry.name];
+        const results = await runCases(server.port, CASES, { defects, concurrency: CONCURRENCY });
+        const failed = results.filter((r) => r.verdict === "failed").map((r) => r.case.id);
+        const binary = results.filter((r) => r.trace.some((e) => BINARY_ECHO.test(e))).map((r) => r.case.id);
+        assert.ok(failed.length >= 20, `only ${failed.length} failures`);
+        assert.deepEqual(failed, binary);
+      },
+    );
+  });
+}
