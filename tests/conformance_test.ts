@@ -1,11 +1,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ENTRIES, type RunningServer, startServer } from "./support/server.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { ENTRIES, ROOT, type RunningServer, startServer } from "./support/server.ts";
 import { CASES } from "./conformance/suite.ts";
 import { KNOWN_DEFECTS } from "./conformance/defects.ts";
 import { details, type Result, runCases, table } from "./conformance/runner.ts";
 
 const CONCURRENCY = 6;
+const RUNNER = "Bun" in globalThis ? "bun-test" : "deno-test";
 
 for (const entry of ENTRIES) {
   describe(`RFC 6455 / RFC 7692 conformance of ${entry.name}`, () => {
@@ -14,9 +16,13 @@ for (const entry of ENTRIES) {
     before(async () => server = await startServer(entry));
     after(async () => {
       await server.stop();
-      console.log(`\nConformance of the ${entry.name} entry (${results.length} cases):\n${table(results)}\n`);
-      const notes = details(results);
-      if (notes) console.log(notes);
+      const report =
+        `Conformance of the ${entry.name} entry (${results.length} cases):\n\n${table(results)}\n\n` +
+        `${details(results)}\n`;
+      console.log(`\n${report}`);
+      // Kept for the README's Conformance section (tests/artifacts/ is not committed).
+      mkdirSync(`${ROOT}tests/artifacts`, { recursive: true });
+      writeFileSync(`${ROOT}tests/artifacts/conformance-${entry.name}-${RUNNER}.md`, report);
     });
 
     test(`${CASES.length} cases: no unexpected result`, { timeout: 300_000 }, async () => {

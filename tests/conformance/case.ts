@@ -110,7 +110,7 @@ export function frames(spec: {
       const trace = await wire.finish({
         expected,
         serverCloses: !strict.includes(CLIENT_CLOSE),
-        timeoutMs: spec.timeoutMs ?? 5_000,
+        timeoutMs: spec.timeoutMs ?? 10_000,
       });
       return spec.then ? [...trace, ...await spec.then(port)] : trace;
     },

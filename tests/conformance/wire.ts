@@ -207,12 +207,12 @@ export class Wire {
   async finish(options: { expected: number; serverCloses: boolean; timeoutMs: number }): Promise<Trace> {
     const content = () => this.events.filter((e) => !e.startsWith("mark ")).length;
     await this.until(() => this.closing || content() >= options.expected, options.timeoutMs);
-    if (options.serverCloses && !this.closing) await this.settle(2_000);
+    if (options.serverCloses && !this.closing) await this.settle(3_000);
     if (!this.closing && !this.sentClose) {
       this.#push(CLIENT_CLOSE);
       this.send({ opcode: OP.CLOSE, payload: new Uint8Array([0x03, 0xe8]) });
     }
-    await this.until(() => this.ended, 3_000);
+    await this.until(() => this.ended, 10_000);
     if (!this.ended) this.#push("tcp still open");
     this.client.destroy();
     await this.#pump;
