@@ -48,6 +48,7 @@ function upgradeRequest(
   init: { method?: string; url?: string } = {},
 ): Request {
   const headers = new Headers({
+    host: "echo.test",
     upgrade: "websocket",
     connection: "Upgrade",
     "sec-websocket-version": "13",

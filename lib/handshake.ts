@@ -25,6 +25,8 @@ export interface AcceptedHandshake {
 /** Why a handshake was refused, as counted in `/metrics`. */
 export type Refusal =
   | "method"
+  | "host"
+  | "body"
   | "connection"
   | "version"
   | "key"
@@ -58,6 +60,16 @@ export function checkHandshake(
     return refuse(405, "method", `method ${request.method} cannot open a WebSocket; use GET`, {
       allow: "GET",
     });
+  }
+  // HTTP/1.1 requires Host (RFC 9112 §3.2) and so does the handshake (RFC 6455 §4.2.1 item 2);
+  // both runtimes upgrade without one.
+  if (!request.headers.has("host")) return refuse(400, "host", "Host header is missing");
+  // The handshake is a GET without a body (RFC 6455 §4.1); Bun would upgrade one that has a
+  // body framing header and leave the body's bytes to be read as frames.
+  for (const name of ["content-length", "transfer-encoding"]) {
+    if (request.headers.has(name)) {
+      return refuse(400, "body", `an opening handshake has no body; remove ${name}`);
+    }
   }
   if (!listHasToken(request.headers.get("connection"), "upgrade")) {
     return refuse(400, "connection", 'Connection header must contain the token "upgrade"');

@@ -12,6 +12,7 @@ import {
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
 const VALID: Record<string, string> = {
+  host: "echo.test",
   upgrade: "websocket",
   connection: "Upgrade",
   "sec-websocket-version": "13",
@@ -136,6 +137,21 @@ describe("checkHandshake refuses", () => {
     test(`${method} with 405 and Allow: GET`, async () => {
       const response = await assertRefusal(upgradeRequest({}, method), 405, `method ${method}`, "method");
       assert.equal(response.headers.get("allow"), "GET");
+    });
+  }
+
+  test("a missing Host header with 400 naming Host (RFC 6455 §4.2.1 item 2)", async () => {
+    await assertRefusal(upgradeRequest({ host: null }), 400, "Host header is missing");
+  });
+
+  for (
+    const [name, value] of [["content-length", "5"], ["content-length", "0"], [
+      "transfer-encoding",
+      "chunked",
+    ]]
+  ) {
+    test(`${name}: ${value} with 400 naming it (RFC 6455 §4.1: a handshake has no body)`, async () => {
+      await assertRefusal(upgradeRequest({ [name]: value }), 400, name);
     });
   }
 

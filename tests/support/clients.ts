@@ -19,8 +19,13 @@ export interface Exchange {
 /** Options for an exchange. */
 export interface ExchangeOptions {
   protocols?: string[];
-  /** `ws` only: offer permessage-deflate (the built-in clients decide for themselves). */
-  deflate?: boolean;
+  /**
+   * `ws` only: offer permessage-deflate, optionally with window bits (the built-in clients
+   * decide for themselves).
+   */
+  deflate?: boolean | { clientMaxWindowBits?: number; serverMaxWindowBits?: number };
+  /** `ws` only: send each non-empty message in this many frames. */
+  fragments?: number;
 }
 
 /** A client library able to send messages and collect their echoes. */
@@ -82,7 +87,7 @@ export const nodeWs: Client = {
         () => reject(new Error(`timed out with ${received.length} echoes`)),
         TIMEOUT_MS,
       );
-      ws.on("open", () => messages.forEach((m) => ws.send(m)));
+      ws.on("open", () => messages.forEach((m) => sendFragmented(ws, m, options.fragments ?? 1)));
       ws.on("error", (error) => {
         clearTimeout(timer);
         reject(error);
@@ -107,6 +112,19 @@ export const nodeWs: Client = {
     });
   },
 };
+
+/** Sends one message with `ws` in `fragments` frames (`ws` marks continuation frames itself). */
+function sendFragmented(ws: WsWebSocket, message: string | Uint8Array, fragments: number): void {
+  const bytes = typeof message === "string" ? new TextEncoder().encode(message) : message;
+  if (fragments <= 1 || bytes.length === 0) return ws.send(message);
+  const size = Math.ceil(bytes.length / fragments);
+  for (let i = 0; i < bytes.length; i += size) {
+    ws.send(bytes.subarray(i, i + size), {
+      binary: typeof message !== "string",
+      fin: i + size >= bytes.length,
+    });
+  }
+}
 
 /** Every high-level client, for tests that loop over them. */
 export const CLIENTS: readonly Client[] = [builtIn, nodeWs];

@@ -179,9 +179,9 @@ export class RawClient {
   static open(
     port: number,
     headers: ReadonlyArray<readonly [string, string]>,
-    options: { path?: string; method?: string } = {},
+    options: { path?: string; method?: string; version?: string } = {},
   ): Promise<RawClient> {
-    const head = `${options.method ?? "GET"} ${options.path ?? "/"} HTTP/1.1\r\n` +
+    const head = `${options.method ?? "GET"} ${options.path ?? "/"} ${options.version ?? "HTTP/1.1"}\r\n` +
       headers.map(([name, value]) => `${name}: ${value}\r\n`).join("") + "\r\n";
     return new Promise((resolve, reject) => {
       const socket = connect(port, "127.0.0.1", () => socket.write(head));
@@ -270,7 +270,7 @@ export class RawClient {
 
 function parseHead(raw: string): ResponseHead {
   const [statusLine, ...lines] = raw.split("\r\n").filter((line) => line !== "");
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1] ?? NaN);
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
   const headers = new Map<string, string>();
   for (const line of lines) {
     const colon = line.indexOf(":");
