@@ -7,6 +7,7 @@
 import { listeningLine, loadConfig } from "./lib/cli.ts";
 import type { Config } from "./lib/config.ts";
 import type { Connection } from "./lib/connection.ts";
+import { DENO_EXTENSIONS } from "./lib/deflate.ts";
 import { createHandler, internalError } from "./lib/handler.ts";
 import { Registry } from "./lib/registry.ts";
 import { EchoSession, type Peer } from "./lib/session.ts";
@@ -20,7 +21,13 @@ export interface ServeOptions {
 export function serve(config: Config, options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
   const registry = options.registry ?? new Registry();
   const runtime = `Deno ${Deno.version.deno}`;
-  const handler = createHandler(upgrade, { registry, runtime });
+  const effective = { ...config };
+  const handler = createHandler(upgrade, {
+    registry,
+    runtime,
+    config: effective,
+    extensions: DENO_EXTENSIONS,
+  });
 
   function upgrade(request: Request, connection: Connection): Response {
     const { socket, response } = Deno.upgradeWebSocket(request);
@@ -42,7 +49,10 @@ export function serve(config: Config, options: ServeOptions = {}): Deno.HttpServ
   return Deno.serve({
     hostname: config.host,
     port: config.port,
-    onListen: (address) => console.log(listeningLine(address, runtime)),
+    onListen: (address) => {
+      effective.port = address.port;
+      console.log(listeningLine(address, runtime));
+    },
     onError: internalError,
   }, (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!);
 }

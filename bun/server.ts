@@ -8,6 +8,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { listeningLine, loadConfig } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
 import type { Connection } from "../lib/connection.ts";
+import { bunExtensions, type DeflateMode } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
 import { Registry } from "../lib/registry.ts";
 import { EchoSession, type Peer } from "../lib/session.ts";
@@ -26,11 +27,12 @@ interface SocketData {
 export function serve(config: Config, options: ServeOptions = {}): Server<SocketData> {
   const registry = options.registry ?? new Registry();
   const runtime = `Bun ${Bun.version}`;
+  const effective = { ...config };
   const handler = createHandler((request, connection) => {
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
     if (server.upgrade(request, { data: { connection }, headers })) return undefined;
     return new Response("The runtime refused this WebSocket upgrade\n", { status: 400 });
-  }, { registry, runtime });
+  }, { registry, runtime, config: effective, extensions: bunExtensions(config.deflate) });
 
   const server: Server<SocketData> = Bun.serve<SocketData>({
     hostname: config.host,
@@ -38,8 +40,9 @@ export function serve(config: Config, options: ServeOptions = {}): Server<Socket
     fetch: (request, server) => handler(request, { remoteAddress: server.requestIP(request)?.address ?? "" }),
     error: internalError,
     websocket: {
-      // Bun negotiates permessage-deflate itself; each echo asks for compression by lib's rule.
-      perMessageDeflate: true,
+      // Bun negotiates permessage-deflate itself (lib/deflate.ts predicts its answer for /info);
+      // each echo asks for compression by lib's rule.
+      perMessageDeflate: COMPRESSORS[config.deflate],
       open(ws) {
         ws.data.session = new EchoSession(bunPeer(ws), ws.data.connection, { registry });
       },
@@ -51,9 +54,16 @@ export function serve(config: Config, options: ServeOptions = {}): Server<Socket
       },
     },
   });
+  effective.port = server.port ?? config.port;
   console.log(listeningLine({ hostname: server.hostname ?? config.host, port: server.port ?? config.port }, runtime));
   return server;
 }
+
+const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decompress: "dedicated" }> = {
+  shared: true,
+  dedicated: { compress: "dedicated", decompress: "dedicated" },
+  off: false,
+};
 
 function bunPeer(ws: ServerWebSocket<SocketData>): Peer {
   return {

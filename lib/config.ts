@@ -1,3 +1,5 @@
+import { DEFLATE_MODES, type DeflateMode } from "./deflate.ts";
+
 /**
  * Echo's configuration: read once at startup from flags and the environment.
  * Flags win over the environment, which wins over the defaults.
@@ -11,10 +13,22 @@ export interface Config {
   port: number;
   /** Interface to bind. */
   host: string;
+  /** permessage-deflate compressor Bun negotiates with (Deno cannot deflate). */
+  deflate: DeflateMode;
+  /** What `/info` shows of other clients' connections. */
+  infoDetails: InfoDetails;
 }
 
+/** `public`: other connections without address, tag or identifying headers; `full`: everything. */
+export type InfoDetails = "public" | "full";
+
 /** The settings Echo starts with when nothing overrides them. */
-export const DEFAULTS: Readonly<Config> = { port: 8181, host: "0.0.0.0" };
+export const DEFAULTS: Readonly<Config> = {
+  port: 8181,
+  host: "0.0.0.0",
+  deflate: "shared",
+  infoDetails: "public",
+};
 
 /** A value that cannot be used; `message` is one line naming the option. */
 export class ConfigError extends Error {
@@ -51,7 +65,30 @@ const OPTIONS: Option[] = [
       config.host = raw;
     },
   },
+  {
+    flag: "--deflate",
+    env: "DEFLATE",
+    meaning: `permessage-deflate on Bun: ${DEFLATE_MODES.join(", ")}`,
+    apply(config, raw, source) {
+      config.deflate = oneOf(DEFLATE_MODES, raw, source);
+    },
+  },
+  {
+    flag: "--info-details",
+    env: "INFO_DETAILS",
+    meaning: "what /info shows of other clients: public, full",
+    apply(config, raw, source) {
+      config.infoDetails = oneOf(["public", "full"] as const, raw, source);
+    },
+  },
 ];
+
+function oneOf<T extends string>(values: readonly T[], raw: string, source: string): T {
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${source}: expected one of ${values.join(", ")}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
 
 function parsePort(raw: string, source: string): number {
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
@@ -62,18 +99,21 @@ function parsePort(raw: string, source: string): number {
 
 /** The text `--help` prints: every option with its flag, variable and default. */
 export function helpText(program: string): string {
+  const envWidth = Math.max(...OPTIONS.map((o) => o.env.length));
   const rows = OPTIONS.map((o) => {
-    const name = o.flag.slice(2) as keyof Config;
-    return `  ${`${o.flag} <value>`.padEnd(18)} ${o.env.padEnd(6)} ${o.meaning} (default ${DEFAULTS[name]})`;
+    const name = o.flag.slice(2).replace(/-(.)/g, (_, c: string) => c.toUpperCase()) as keyof Config;
+    return `  ${`${o.flag} <value>`.padEnd(22)} ${o.env.padEnd(envWidth)} ${o.meaning} (default ${
+      DEFAULTS[name]
+    })`;
   });
   return [
     `Echo: a WebSocket echo server.`,
     ``,
     `Usage: ${program} [options]`,
     ``,
-    `  flag               env    meaning`,
+    `  ${"flag".padEnd(22)} ${"env".padEnd(envWidth)} meaning`,
     ...rows,
-    `  ${"--help".padEnd(18)} ${"".padEnd(6)} print this help and exit`,
+    `  ${"--help".padEnd(22)} ${"".padEnd(envWidth)} print this help and exit`,
     ``,
     `Flags override environment variables.`,
   ].join("\n");

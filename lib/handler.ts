@@ -4,7 +4,9 @@
  *
  * @module
  */
+import type { Config } from "./config.ts";
 import { captureConnection, type Connection } from "./connection.ts";
+import type { ExtensionPolicy } from "./deflate.ts";
 import { checkHandshake, isWebSocketUpgrade } from "./handshake.ts";
 import type { Registry } from "./registry.ts";
 import { route } from "./routes.ts";
@@ -23,12 +25,16 @@ export interface Client {
 /** Shared state and facts for the handler. */
 export interface HandlerOptions {
   registry: Registry;
-  /** e.g. `Bun 1.4.5`. */
+  /** Runtime name and version, e.g. `Bun 1.4.5`. */
   runtime: string;
+  /** The configuration in effect (with the port actually bound), for `/info`. */
+  config: Readonly<Config>;
+  /** What the runtime answers to `Sec-WebSocket-Extensions`. */
+  extensions: ExtensionPolicy;
 }
 
 /** A fetch-style handler; `undefined` means the runtime has already answered (Bun's upgrade). */
-export type Handler = (request: Request, client: Client) => Response | undefined;
+export type Handler = (request: Request, client: Client) => Response | Promise<Response> | undefined;
 
 /** Builds the handler both entries serve. */
 export function createHandler(upgrade: Upgrade, options: HandlerOptions): Handler {
@@ -42,6 +48,7 @@ export function createHandler(upgrade: Upgrade, options: HandlerOptions): Handle
         id: options.registry.nextId(),
         remoteAddress: client.remoteAddress,
         protocol: handshake.protocol,
+        extensions: options.extensions.negotiate(request.headers.get("sec-websocket-extensions")),
       });
     } catch (error) {
       return internalError(error);
