@@ -7,6 +7,7 @@
 import { listeningLine, loadConfig, type Settings, shutDown } from "./lib/cli.ts";
 import type { Connection } from "./lib/connection.ts";
 import { type Context, createContext } from "./lib/context.ts";
+import { DENO_EXTENSIONS } from "./lib/deflate.ts";
 import { createHandler, internalError } from "./lib/handler.ts";
 import { createLogger } from "./lib/log.ts";
 import type { Registry } from "./lib/registry.ts";
@@ -22,7 +23,13 @@ export function serve(settings: Settings, options: ServeOptions = {}): Deno.Http
   const { config, tls } = settings;
   const runtime = `Deno ${Deno.version.deno}`;
   const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel });
-  const context = createContext(config, { runtime, logger, registry: options.registry });
+  // A copy, so that /info can report the port actually bound when 0 was asked for.
+  const context = createContext({ ...config }, {
+    runtime,
+    logger,
+    extensions: DENO_EXTENSIONS,
+    registry: options.registry,
+  });
   const handler = createHandler((request, connection) => upgrade(request, connection, context), context);
 
   const server = Deno.serve({
@@ -30,6 +37,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Deno.Http
     port: config.port,
     ...tls,
     onListen: (address) => {
+      context.config.port = address.port;
       const line = listeningLine(address, { runtime, tls: tls !== undefined });
       logger.announce("listening", line, { port: address.port });
     },

@@ -9,6 +9,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { listeningLine, loadConfig, type Settings, shutDown } from "../lib/cli.ts";
 import type { Connection } from "../lib/connection.ts";
 import { createContext } from "../lib/context.ts";
+import { bunExtensions, type DeflateMode } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
 import { createLogger } from "../lib/log.ts";
 import type { Registry } from "../lib/registry.ts";
@@ -29,7 +30,13 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
   const { config, tls } = settings;
   const runtime = `Bun ${Bun.version}`;
   const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel });
-  const context = createContext(config, { runtime, logger, registry: options.registry });
+  // A copy, so that /info can report the port actually bound when 0 was asked for.
+  const context = createContext({ ...config }, {
+    runtime,
+    logger,
+    extensions: bunExtensions(config.deflate),
+    registry: options.registry,
+  });
   const handler = createHandler((request, connection) => {
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
     if (server.upgrade(request, { data: { connection }, headers })) return undefined;
@@ -43,8 +50,9 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
     fetch: (request, server) => handler(request, { remoteAddress: server.requestIP(request)?.address ?? "" }),
     error: (error) => internalError(error, context),
     websocket: {
-      // Bun negotiates permessage-deflate itself; each echo asks for compression by lib's rule.
-      perMessageDeflate: true,
+      // Bun negotiates permessage-deflate itself (lib/deflate.ts predicts its answer for /info);
+      // each echo asks for compression by lib's rule.
+      perMessageDeflate: COMPRESSORS[config.deflate],
       // Bun enforces the size after decompression and closes with 1009 itself.
       maxPayloadLength: config.maxMessageBytes,
       // The session pauses reading at the first backpressure, so the queue stays far below this;
@@ -63,6 +71,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
       close: (ws, code, reason) => ws.data.session?.closed(code, reason, { clean: code !== 1006 }),
     },
   });
+  context.config.port = server.port ?? config.port;
   const line = listeningLine({ hostname: server.hostname ?? config.host, port: server.port ?? config.port }, {
     runtime,
     tls: tls !== undefined,
@@ -74,6 +83,12 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, stop);
   return server;
 }
+
+const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decompress: "dedicated" }> = {
+  shared: true,
+  dedicated: { compress: "dedicated", decompress: "dedicated" },
+  off: false,
+};
 
 function bunPeer(ws: ServerWebSocket<SocketData>): Peer {
   return {

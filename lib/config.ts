@@ -6,6 +6,11 @@
  * @module
  */
 
+import { DEFLATE_MODES, type DeflateMode } from "./deflate.ts";
+
+/** `public`: other connections without address, tag or identifying headers; `full`: everything. */
+export type InfoDetails = "public" | "full";
+
 /** Log output formats; `auto` means pretty on a terminal, JSON otherwise. */
 export type LogFormat = "json" | "pretty" | "auto";
 /** Log levels, most verbose first. */
@@ -19,6 +24,10 @@ export interface Config {
   port: number;
   /** Interface to bind. */
   host: string;
+  /** permessage-deflate compressor Bun negotiates with (Deno cannot deflate). */
+  deflate: DeflateMode;
+  /** What `/info` shows of other clients' connections. */
+  infoDetails: InfoDetails;
   /** Largest message accepted, after decompression; larger ones close the connection with 1009. */
   maxMessageBytes: number;
   /** Largest amount of echo data queued for one client that does not read. */
@@ -43,6 +52,8 @@ const MIB = 1024 * 1024;
 export const DEFAULTS: Readonly<Config> = {
   port: 8181,
   host: "0.0.0.0",
+  deflate: "shared",
+  infoDetails: "public",
   maxMessageBytes: 16 * MIB,
   maxBufferedBytes: 16 * MIB,
   idleTimeoutSeconds: 120,
@@ -119,6 +130,18 @@ function option<K extends keyof Config>(
 export const OPTIONS: readonly Option[] = [
   option("PORT", "port", "TCP port to listen on (0 picks a free port)", integer(0, 65535)),
   option("HOST", "host", "interface to bind", word("a host name or address")),
+  option(
+    "DEFLATE",
+    "deflate",
+    `permessage-deflate on Bun: ${DEFLATE_MODES.join(", ")}`,
+    oneOf(DEFLATE_MODES),
+  ),
+  option(
+    "INFO_DETAILS",
+    "infoDetails",
+    "what /info shows of other clients: public, full",
+    oneOf(["public", "full"]),
+  ),
   option(
     "MAX_MESSAGE_BYTES",
     "maxMessageBytes",

@@ -32,6 +32,8 @@ export interface Connection {
   };
   /** The subprotocol the 101 carried, `""` for none. */
   protocol: string;
+  /** The `Sec-WebSocket-Extensions` value the 101 carried, `""` for none. */
+  extensions: string;
   received: Traffic;
   sent: Traffic;
 }
@@ -41,6 +43,8 @@ export interface ConnectionFacts {
   id: number;
   remoteAddress: string;
   protocol: string | undefined;
+  /** What the runtime's 101 answers to the offered extensions (`""` for none). */
+  extensions: string;
 }
 
 /** Captures a connection's facts from its upgrade request. */
@@ -61,6 +65,7 @@ export function captureConnection(request: Request, facts: ConnectionFacts): Con
       protocol: headers.get("sec-websocket-protocol"),
     },
     protocol: facts.protocol ?? "",
+    extensions: facts.extensions,
     received: { messages: 0, bytes: 0 },
     sent: { messages: 0, bytes: 0 },
   };

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Config } from "./config.ts";
+import type { ExtensionPolicy } from "./deflate.ts";
 import { Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
 import { Registry } from "./registry.ts";
@@ -13,6 +14,8 @@ export interface Context {
   config: Config;
   /** e.g. `Deno 2.9.6`. */
   runtime: string;
+  /** What the runtime answers to `Sec-WebSocket-Extensions` (the 101 as `/info` reports it). */
+  extensions: ExtensionPolicy;
   registry: Registry;
   hub: Hub;
   logger: Logger;
@@ -21,11 +24,12 @@ export interface Context {
 /** Builds a context; a caller may bring its own registry (a test fixture does). */
 export function createContext(
   config: Config,
-  options: { runtime: string; logger: Logger; registry?: Registry },
+  options: { runtime: string; logger: Logger; extensions: ExtensionPolicy; registry?: Registry },
 ): Context {
   return {
     config,
     runtime: options.runtime,
+    extensions: options.extensions,
     registry: options.registry ?? new Registry(),
     hub: new Hub(),
     logger: options.logger,

@@ -22,7 +22,7 @@ export interface Client {
 }
 
 /** A fetch-style handler; `undefined` means the runtime has already answered (Bun's upgrade). */
-export type Handler = (request: Request, client: Client) => Response | undefined;
+export type Handler = (request: Request, client: Client) => Response | Promise<Response> | undefined;
 
 /** Seconds a client refused for capacity or shutdown is asked to wait. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -41,6 +41,7 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
         id: context.registry.nextId(),
         remoteAddress: client.remoteAddress,
         protocol: handshake.protocol,
+        extensions: context.extensions.negotiate(request.headers.get("sec-websocket-extensions")),
       });
     } catch (error) {
       return internalError(error, context);

@@ -4,17 +4,21 @@
  * @module
  */
 import type { Context } from "./context.ts";
+import { infoResponse } from "./info.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
+import { PAGE_HTML } from "./page.ts";
 
-const ROUTES: Record<string, (request: Request, context: Context) => Response> = {
-  "/": (request, context) => text(200, landing(new URL(request.url), context)),
+const ROUTES: Record<string, (request: Request, context: Context) => Response | Promise<Response>> = {
+  "/": (request, context) =>
+    wantsHtml(request) ? page() : text(200, landing(new URL(request.url), context), { vary: "accept" }),
+  "/info": infoResponse,
   "/healthz": () => text(200, "ok\n"),
   "/metrics": (_, context) =>
     new Response(renderMetrics(context), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
 };
 
 /** Answers a request that is not a WebSocket upgrade. */
-export function route(request: Request, context: Context): Response {
+export function route(request: Request, context: Context): Response | Promise<Response> {
   const url = new URL(request.url);
   const handler = ROUTES[url.pathname];
   if (!handler) return text(404, `Not found: ${url.pathname}\n`);
@@ -22,6 +26,25 @@ export function route(request: Request, context: Context): Response {
     return text(405, `Method ${request.method} is not allowed here; use GET\n`, { allow: "GET, HEAD" });
   }
   return handler(request, context);
+}
+
+/** Browsers ask for HTML first; `curl` sends `Accept: *\/*` and keeps the short text. */
+function wantsHtml(request: Request): boolean {
+  return (request.headers.get("accept") ?? "").split(",").some((type) => type.trim().startsWith("text/html"));
+}
+
+function page(): Response {
+  return new Response(PAGE_HTML, {
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      // The page's own inline script and style, and WebSockets and fetches anywhere the user points it.
+      "content-security-policy":
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
+        "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      "x-content-type-options": "nosniff",
+      vary: "accept",
+    },
+  });
 }
 
 function landing(url: URL, context: Context): string {
@@ -32,6 +55,7 @@ function landing(url: URL, context: Context): string {
     `Connect a WebSocket client to ${ws}`,
     `Every message comes back unchanged: text as text, binary as binary. Echo sends nothing else.`,
     `A subprotocol offered is accepted (the first one offered).`,
+    `GET /info reports what each connection negotiated; a browser gets a test page here.`,
     ``,
     `Try it from a browser console:`,
     `  const ws = new WebSocket("${ws}"); ws.onmessage = (e) => console.log(e.data); ws.onopen = () => ws.send("hello");`,

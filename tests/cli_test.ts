@@ -8,7 +8,19 @@ for (const entry of ENTRIES) {
     test("--help lists every option with its variable and exits 0", async () => {
       const { code, stdout } = await runToExit(entry, { args: ["--help"] });
       assert.equal(code, 0);
-      for (const word of ["--port", "PORT", "8181", "--host", "HOST", "0.0.0.0"]) {
+      for (
+        const word of [
+          "--port",
+          "PORT",
+          "8181",
+          "--host",
+          "HOST",
+          "0.0.0.0",
+          "--deflate",
+          "DEFLATE",
+          "INFO_DETAILS",
+        ]
+      ) {
         assert.ok(stdout.includes(word), word);
       }
     });
@@ -20,6 +32,8 @@ for (const entry of ENTRIES) {
       ["--port=70000", { args: ["--port=70000"] }, /--port/],
       ["--port with no value", { args: ["--port"] }, /--port/],
       ["an unknown flag", { args: ["--bogus"] }, /--bogus/],
+      ["DEFLATE=zip", { env: { DEFLATE: "zip" } }, /DEFLATE: expected one of shared, dedicated, off/],
+      ["--info-details=all", { args: ["--info-details=all"] }, /--info-details/],
     ];
     for (const [what, options, names] of bad) {
       test(`${what} stops start-up with one line naming the option and status 2`, async () => {

@@ -67,6 +67,20 @@ for (const entry of ENTRIES) {
           { type: "binary", data: new TextEncoder().encode(text) },
         ]);
       });
+
+      for (const mode of ["dedicated", "off"]) {
+        test(`DEFLATE=${mode}: Node ws gets ${mode === "off" ? "no extension" : "deflate"}, echoes byte-exact`, async () => {
+          const other = await startServer(entry, { env: { DEFLATE: mode } });
+          try {
+            const text = "compress me ".repeat(1000);
+            const exchange = await nodeWs.exchange(`${other.ws}/`, [text], { deflate: true });
+            assert.equal(exchange.extensions, mode === "off" ? "" : "permessage-deflate");
+            assert.deepEqual(exchange.received, [{ type: "text", data: text }]);
+          } finally {
+            await other.stop();
+          }
+        });
+      }
     } else {
       test("Deno's native WebSocket declines permessage-deflate: no extension, no RSV1", async () => {
         const client = await RawClient.open(

@@ -1,0 +1,126 @@
+/**
+ * `GET /info`: what this process is, and what each connection negotiated, as the 101 carried it.
+ * A request carrying handshake headers also gets a dry run of the handshake it describes.
+ *
+ * @module
+ */
+import { acceptValue } from "./accept.ts";
+import type { Config } from "./config.ts";
+import type { Connection } from "./connection.ts";
+import { declineReason, type ExtensionPolicy } from "./deflate.ts";
+import { checkHandshake } from "./handshake.ts";
+import type { ClosedConnection, Registry } from "./registry.ts";
+import { VERSION } from "./version.ts";
+
+/** What `/info` reports from. */
+export interface InfoOptions {
+  registry: Registry;
+  /** Runtime name and version, e.g. `Deno 2.9.6`. */
+  runtime: string;
+  config: Readonly<Config>;
+  extensions: ExtensionPolicy;
+}
+
+/** Fields left out of other clients' connections unless `INFO_DETAILS=full`. */
+export const PRIVATE_FIELDS = ["tag", "remoteAddress", "origin", "userAgent", "key", "accept"] as const;
+
+/** The answer to `GET /info` (and `/info?tag=`). */
+export async function infoResponse(request: Request, options: InfoOptions): Promise<Response> {
+  const tag = new URL(request.url).searchParams.get("tag");
+  const { registry, config } = options;
+  // A tag is a capability: whoever knows it sees its connections in full, so tags of other
+  // connections are private too.
+  const full = tag !== null || config.infoDetails === "full";
+  const chosen = (c: Connection) => tag === null || c.tag === tag;
+  const [space, version] = [
+    options.runtime.indexOf(" "),
+    options.runtime.slice(options.runtime.indexOf(" ") + 1),
+  ];
+  const body = {
+    echo: { version: VERSION },
+    runtime: { name: options.runtime.slice(0, space), version },
+    config,
+    extensions: options.extensions.summary,
+    privacy: full
+      ? "full records"
+      : `other connections are listed without ${PRIVATE_FIELDS.join(", ")} (INFO_DETAILS=full shows them; ` +
+        "/info?tag=YOUR_TAG shows your own in full)",
+    ...(tag === null ? {} : { tag }),
+    totals: registry.totals,
+    live: await Promise.all([...registry.live.values()].filter(chosen).map((c) => record(c, full, options))),
+    recent: await Promise.all(registry.recent.filter(chosen).map((c) => record(c, full, options))),
+    ...(hasHandshakeHeaders(request) ? { dryRun: await dryRun(request, options) } : {}),
+  };
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+  });
+}
+
+async function record(c: Connection | ClosedConnection, full: boolean, options: InfoOptions) {
+  const note = declineReason(c.request.extensions, c.extensions, options.extensions);
+  const out = {
+    id: c.id,
+    tag: c.tag,
+    path: c.path,
+    remoteAddress: c.remoteAddress,
+    openedAt: new Date(c.openedAt).toISOString(),
+    request: {
+      origin: c.request.origin,
+      userAgent: c.request.userAgent,
+      key: c.request.key,
+      extensions: c.request.extensions,
+      protocol: c.request.protocol,
+    },
+    response: { accept: await acceptValue(c.request.key), extensions: c.extensions, protocol: c.protocol },
+    ...(note ? { extensionsNote: note } : {}),
+    received: c.received,
+    sent: c.sent,
+    ...("closedAt" in c
+      ? {
+        closed: {
+          at: new Date(c.closedAt).toISOString(),
+          durationMs: c.durationMs,
+          code: c.code,
+          reason: c.reason,
+          by: c.closedBy,
+        },
+      }
+      : {}),
+  };
+  if (full) return out;
+  const { tag: _t, remoteAddress: _r, ...rest } = out;
+  const { origin: _o, userAgent: _u, key: _k, ...request } = out.request;
+  const { accept: _a, ...response } = out.response;
+  return { ...rest, request, response };
+}
+
+const HANDSHAKE_HEADERS = ["sec-websocket-key", "sec-websocket-extensions", "sec-websocket-protocol"];
+
+function hasHandshakeHeaders(request: Request): boolean {
+  return HANDSHAKE_HEADERS.some((name) => request.headers.has(name));
+}
+
+/** What an upgrade with these headers would get, without upgrading. */
+async function dryRun(request: Request, options: InfoOptions) {
+  const headers = new Headers(request.headers);
+  headers.set("upgrade", "websocket");
+  headers.set("connection", "Upgrade");
+  if (!headers.has("sec-websocket-version")) headers.set("sec-websocket-version", "13");
+  const offer = headers.get("sec-websocket-extensions");
+  const asked = {
+    key: headers.get("sec-websocket-key"),
+    extensions: offer,
+    protocol: headers.get("sec-websocket-protocol"),
+  };
+  const handshake = checkHandshake(new Request(request.url, { headers }), options.config);
+  if (!handshake.ok) {
+    const reason = (await handshake.response.text()).trim();
+    return { request: asked, status: handshake.response.status, reason };
+  }
+  const extensions = options.extensions.negotiate(offer);
+  const note = declineReason(offer, extensions, options.extensions);
+  const response: Record<string, string> = { "Sec-WebSocket-Accept": await acceptValue(asked.key!) };
+  if (handshake.protocol) response["Sec-WebSocket-Protocol"] = handshake.protocol;
+  if (extensions) response["Sec-WebSocket-Extensions"] = extensions;
+  return { request: asked, status: 101, response, ...(note ? { extensionsNote: note } : {}) };
+}

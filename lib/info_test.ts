@@ -1,0 +1,124 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULTS } from "./config.ts";
+import { captureConnection } from "./connection.ts";
+import { bunExtensions, DENO_EXTENSIONS } from "./deflate.ts";
+import { Registry } from "./registry.ts";
+import { route, type RouteOptions } from "./routes.ts";
+
+const SEED_KEY = "1CrKNZMpvvE2RDF4Aa866w==";
+
+function options(extra: Partial<RouteOptions> = {}): RouteOptions {
+  const registry = new Registry();
+  for (const [tag, ua] of [["mine", "My Browser"], ["theirs", "Their Browser"]]) {
+    const request = new Request(`http://echo.test/?tag=${tag}`, {
+      headers: { "sec-websocket-key": SEED_KEY, "user-agent": ua, origin: "https://site.example" },
+    });
+    registry.opened(
+      captureConnection(request, {
+        id: registry.nextId(),
+        remoteAddress: "192.0.2.7",
+        protocol: "chat",
+        extensions: "",
+      }),
+    );
+  }
+  return { registry, runtime: "Deno 2.9.6", config: DEFAULTS, extensions: DENO_EXTENSIONS, ...extra };
+}
+
+async function info(url: string, opts: RouteOptions, headers: Record<string, string> = {}) {
+  const response = await route(new Request(url, { headers }), opts);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+  return await response.json();
+}
+
+test("/info names the runtime, Echo's version, the configuration and the totals", async () => {
+  const body = await info("http://echo.test/info", options());
+  assert.deepEqual(body.runtime, { name: "Deno", version: "2.9.6" });
+  assert.equal(body.echo.version, "0.1.0");
+  assert.deepEqual(body.config, DEFAULTS);
+  assert.equal(body.totals.connections, 2);
+  assert.equal(body.live.length, 2);
+  assert.equal(body.dryRun, undefined, "no handshake headers, no dry run");
+});
+
+test("by default other connections are listed without address, tag or identifying headers", async () => {
+  const body = await info("http://echo.test/info", options());
+  const text = JSON.stringify(body.live);
+  for (
+    const secret of [
+      "192.0.2.7",
+      "Their Browser",
+      "My Browser",
+      SEED_KEY,
+      "site.example",
+      "theirs",
+      "GV9ZWv2A",
+    ]
+  ) {
+    assert.ok(!text.includes(secret), `${secret} is not shown`);
+  }
+  assert.equal(body.live[0].response.protocol, "chat", "what was negotiated is still shown");
+});
+
+test("INFO_DETAILS=full shows everything", async () => {
+  const body = await info("http://echo.test/info", options({ config: { ...DEFAULTS, infoDetails: "full" } }));
+  assert.equal(body.live[1].request.userAgent, "Their Browser");
+  assert.equal(body.live[1].remoteAddress, "192.0.2.7");
+  assert.equal(body.live[1].response.accept, "GV9ZWv2AENn5HFPL/OnNHijnKcI=");
+});
+
+test("/info?tag= shows only that tag's connections, in full", async () => {
+  const body = await info("http://echo.test/info?tag=mine", options());
+  assert.equal(body.live.length, 1);
+  assert.equal(body.live[0].tag, "mine");
+  assert.equal(body.live[0].request.userAgent, "My Browser");
+  assert.equal(body.live[0].request.key, SEED_KEY);
+  assert.equal(body.live[0].response.accept, "GV9ZWv2AENn5HFPL/OnNHijnKcI=");
+});
+
+test("a GET /info with handshake headers gets a dry run: accept, protocol, extensions", async () => {
+  const headers = {
+    "sec-websocket-key": SEED_KEY,
+    "sec-websocket-extensions": "permessage-deflate; client_max_window_bits",
+    "sec-websocket-protocol": "chat, superchat",
+  };
+  const bun = await info(
+    "http://echo.test/info",
+    options({ runtime: "Bun 1.4.5", extensions: bunExtensions("shared") }),
+    headers,
+  );
+  assert.deepEqual(bun.dryRun.response, {
+    "Sec-WebSocket-Accept": "GV9ZWv2AENn5HFPL/OnNHijnKcI=",
+    "Sec-WebSocket-Protocol": "chat",
+    "Sec-WebSocket-Extensions": "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+  });
+  const deno = await info("http://echo.test/info", options(), headers);
+  assert.equal(deno.dryRun.status, 101);
+  assert.equal(deno.dryRun.response["Sec-WebSocket-Extensions"], undefined);
+  assert.match(deno.dryRun.extensionsNote, /Deno's native WebSocket does not implement permessage-deflate/);
+});
+
+test("a dry run with a bad key answers what the upgrade would: 400 and the reason", async () => {
+  const body = await info("http://echo.test/info", options(), { "sec-websocket-key": "abc" });
+  assert.equal(body.dryRun.status, 400);
+  assert.match(body.dryRun.reason, /Sec-WebSocket-Key/);
+});
+
+test("GET / gives browsers the page and curl the short text", async () => {
+  const html = await route(
+    new Request("http://echo.test/", { headers: { accept: "text/html,*/*;q=0.8" } }),
+    options(),
+  );
+  assert.match(html.headers.get("content-type") ?? "", /^text\/html/);
+  assert.match(html.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+  assert.doesNotMatch(
+    await html.text(),
+    /innerHTML|https?:\/\/(?!www\.w3)/,
+    "no innerHTML, no external resource",
+  );
+  const curl = await route(new Request("http://echo.test/", { headers: { accept: "*/*" } }), options());
+  assert.match(curl.headers.get("content-type") ?? "", /^text\/plain/);
+  assert.match(await curl.text(), /^Echo: a WebSocket echo server/);
+});

@@ -1,0 +1,112 @@
+/** `/info` against the real entries: live counters, close codes, the dry run, and privacy. */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { ENTRIES, type RunningServer, startServer } from "./support/server.ts";
+import { handshakeHeaders, RawClient, SEED_ACCEPT, SEED_HEADERS } from "./support/raw.ts";
+
+async function info(server: RunningServer, query = "", headers: Record<string, string> = {}) {
+  const response = await fetch(`${server.http}/info${query}`, { headers });
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+/** Polls until `check` passes: a close reaches the registry after the client has seen it. */
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
+  for (let i = 0;; i++) {
+    const value = await read();
+    if (check(value) || i === 100) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+for (const entry of ENTRIES) {
+  describe(`/info on ${entry.name}`, () => {
+    let server: RunningServer;
+    before(async () => server = await startServer(entry));
+    after(() => server.stop());
+
+    test("/info?tag= shows the connection with live counters, then its close code", async () => {
+      const tag = `counters-${entry.name}`;
+      const ws = new WebSocket(`${server.ws}/?tag=${tag}`, ["chat"], { perMessageDeflate: false });
+      await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+      const echoes = new Promise((resolve) => {
+        let n = 0;
+        ws.on("message", () => ++n === 2 && resolve(n));
+      });
+      ws.send("héllo");
+      ws.send(new Uint8Array([1, 2, 3]));
+      await echoes;
+      const live = await info(server, `?tag=${tag}`);
+      assert.equal(live.recent.length, 0);
+      assert.equal(live.live.length, 1);
+      const record = live.live[0];
+      assert.equal(record.tag, tag);
+      assert.equal(record.response.protocol, "chat");
+      assert.deepEqual(record.received, { messages: 2, bytes: 9 });
+      assert.deepEqual(record.sent, { messages: 2, bytes: 9 });
+
+      ws.close(4001, "done here");
+      const closed = await eventually(() => info(server, `?tag=${tag}`), (body) => body.recent.length === 1);
+      assert.equal(closed.live.length, 0);
+      assert.deepEqual(closed.recent[0].closed.code, 4001);
+      assert.deepEqual(closed.recent[0].closed.reason, "done here");
+      assert.deepEqual(closed.recent[0].closed.by, "client");
+      assert.ok(closed.recent[0].closed.durationMs >= 0);
+      assert.deepEqual(closed.recent[0].received, { messages: 2, bytes: 9 });
+    });
+
+    test("a GET /info with the seed's handshake headers is a dry run with the right accept", async () => {
+      const headers = Object.fromEntries(
+        SEED_HEADERS.filter(([name]) => !/^(upgrade|connection)$/i.test(name)),
+      );
+      const body = await info(server, "", headers);
+      assert.equal(body.dryRun.status, 101);
+      assert.equal(body.dryRun.response["Sec-WebSocket-Accept"], SEED_ACCEPT);
+      // The real upgrade with the same headers answers the same.
+      const client = await RawClient.open(server.port, [["Host", "localhost"], ...SEED_HEADERS]);
+      client.destroy();
+      assert.equal(client.response.headers.get("sec-websocket-accept"), SEED_ACCEPT);
+      assert.equal(
+        body.dryRun.response["Sec-WebSocket-Extensions"],
+        client.response.headers.get("sec-websocket-extensions") ?? undefined,
+      );
+      if (entry.name === "deno") {
+        assert.match(body.dryRun.extensionsNote, /does not implement permessage-deflate/);
+      }
+    });
+
+    test("other clients' address, tag, user agent and key are not shown by default", async () => {
+      const client = await RawClient.open(
+        server.port,
+        handshakeHeaders({ "User-Agent": "Secret Agent 1.0" }),
+        { path: "/?tag=private-tag" },
+      );
+      try {
+        const body = JSON.stringify(await info(server));
+        for (const secret of ["Secret Agent", "private-tag", "127.0.0.1"]) {
+          assert.ok(!body.includes(secret), secret);
+        }
+        const own = await info(server, "?tag=private-tag");
+        assert.equal(own.live[0].request.userAgent, "Secret Agent 1.0");
+        assert.equal(own.live[0].remoteAddress, "127.0.0.1");
+      } finally {
+        client.destroy();
+      }
+    });
+
+    test("INFO_DETAILS=full shows every connection in full", async () => {
+      const full = await startServer(entry, { env: { INFO_DETAILS: "full" } });
+      const client = await RawClient.open(full.port, handshakeHeaders({ "User-Agent": "Open Agent" }));
+      try {
+        const body = await info(full);
+        assert.equal(body.config.infoDetails, "full");
+        assert.equal(body.live[0].request.userAgent, "Open Agent");
+        assert.equal(body.live[0].response.accept, client.response.headers.get("sec-websocket-accept"));
+      } finally {
+        client.destroy();
+        await full.stop();
+      }
+    });
+  });
+}

@@ -1,0 +1,191 @@
+/**
+ * The page at `GET /` in a real browser: Debian's Chromium driven by playwright-core, against
+ * both entries. It connects, sends text and binary, sees the echoes, and shows the extension the
+ * browser negotiated beside the server's `/info?tag=` record. Screenshots go to tests/artifacts/.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { ENTRIES, ROOT, type RunningServer, startServer } from "./support/server.ts";
+import { handshakeHeaders, RawClient } from "./support/raw.ts";
+
+const ARTIFACTS = join(ROOT, "tests", "artifacts");
+const LONG = { timeout: 60_000 };
+
+/** Launches Chromium headless with a fresh profile. */
+async function launch(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), "echo-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The text of the `<dd>` after the `<dt>` named `term` inside `scope`. */
+function detail(page: Page, scope: string, term: string) {
+  return page.locator(`${scope} dt:text-is("${term}") + dd`);
+}
+
+for (const entry of ENTRIES) {
+  describe(`the page in Chromium on ${entry.name}`, () => {
+    let server: RunningServer;
+    let browser: Awaited<ReturnType<typeof launch>>;
+    before(async () => {
+      server = await startServer(entry);
+      browser = await launch();
+    }, LONG);
+    after(async () => {
+      await browser?.close();
+      await server?.stop();
+    }, LONG);
+
+    test(
+      "connects, echoes text and binary, and shows the negotiated extension on both sides",
+      LONG,
+      async () => {
+        const page = await browser.context.newPage();
+        const dialogs: string[] = [];
+        page.on("dialog", (dialog) => {
+          dialogs.push(dialog.message());
+          dialog.dismiss();
+        });
+        await page.goto(`${server.http}/`);
+        assert.equal(await page.title(), "Echo: WebSocket echo server");
+        assert.equal(await page.inputValue("#url"), `${server.ws}/`);
+        const tag = await page.inputValue("#tag");
+        assert.match(tag, /^[0-9a-f]{12}$/, "a random tag is prefilled");
+        await page.fill("#protocol", "echo.test, other");
+        await page.click("#connect");
+        await page.locator("#browser-state", { hasText: "open" }).waitFor();
+
+        await page.fill("#text", "hello from Chromium ✓");
+        await page.click("#send-text");
+        await page.fill("#hex", "00 01 fe ff");
+        await page.click("#send-binary");
+        const rows = page.locator("#log tr");
+        await rows.nth(3).waitFor();
+        const cells = await Promise.all(
+          [0, 1, 2, 3].map(async (i) => (await rows.nth(i).locator("td").allTextContents()).slice(1)),
+        );
+        const sent = cells.filter((c) => c[0].startsWith("→"));
+        const echoed = cells.filter((c) => c[0].startsWith("←"));
+        assert.deepEqual(sent.map((c) => c.slice(1)), [
+          ["text", "23", "hello from Chromium ✓"],
+          ["binary", "4", "00 01 fe ff"],
+        ]);
+        assert.deepEqual(
+          echoed.map((c) => c.slice(1)),
+          sent.map((c) => c.slice(1)),
+          "each echo as it was sent",
+        );
+
+        // The browser's own view, straight from the WebSocket object.
+        const browserView = {
+          extensions: await page.textContent("#browser-extensions"),
+          protocol: await page.textContent("#browser-protocol"),
+        };
+        const socket = await page.evaluate("({ extensions: ws.extensions, protocol: ws.protocol })");
+        assert.deepEqual(socket, {
+          extensions: browserView.extensions === "(none)" ? "" : browserView.extensions,
+          protocol: browserView.protocol,
+        }, "the page shows what the WebSocket object says");
+        assert.equal(browserView.protocol, "echo.test");
+        if (entry.name === "bun") {
+          assert.match(
+            browserView.extensions ?? "",
+            /^permessage-deflate; /,
+            "Chromium negotiated deflate with Bun",
+          );
+        } else assert.equal(browserView.extensions, "(none)", "Deno negotiates no extension");
+
+        // The server's record as the page shows it, and as /info gives it.
+        const server101 = detail(page, "#server-records", "101 Sec-WebSocket-Extensions");
+        await page.locator("#server-records dd", { hasText: "2 messages, 27 bytes" }).first().waitFor();
+        const expected = entry.name === "bun" ? browserView.extensions : "(none)";
+        assert.equal(await server101.textContent(), expected);
+        const info = await (await fetch(`${server.http}/info?tag=${tag}`)).json();
+        assert.equal(info.live.length, 1);
+        assert.equal(info.live[0].response.extensions, entry.name === "bun" ? browserView.extensions : "");
+        assert.equal(info.live[0].response.protocol, "echo.test");
+        assert.match(info.live[0].request.userAgent, /Chrome/);
+        assert.equal(
+          await detail(page, "#server-records", "request User-Agent").textContent(),
+          info.live[0].request.userAgent,
+        );
+        if (entry.name === "deno") {
+          assert.match(
+            await detail(page, "#server-records", "why no extension").textContent() ?? "",
+            /does not implement permessage-deflate/,
+          );
+        }
+
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, `page-${entry.name}.png`), fullPage: true });
+        assert.deepEqual(dialogs, []);
+        await page.click("#disconnect");
+        await page.locator("#browser-close", { hasText: "1000 bye" }).waitFor();
+        await page.close();
+      },
+    );
+
+    test("a hostile User-Agent and tag are shown as text, never run", LONG, async () => {
+      const hostile = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">"'`;
+      const tag = `<script>window.__xss=3</script>"'&`;
+      const client = await RawClient.open(
+        server.port,
+        handshakeHeaders({ "User-Agent": hostile, Origin: `"><svg onload=alert(1)>` }),
+        { path: `/?tag=${encodeURIComponent(tag)}` },
+      );
+      assert.equal(client.response.status, 101);
+      const page = await browser.context.newPage();
+      const dialogs: string[] = [];
+      page.on("dialog", (dialog) => {
+        dialogs.push(dialog.message());
+        dialog.dismiss();
+      });
+      try {
+        await page.goto(`${server.http}/?tag=${encodeURIComponent(tag)}`);
+        assert.equal(await page.inputValue("#tag"), tag);
+        await page.click("#refresh");
+        const userAgent = detail(page, "#server-records", "request User-Agent");
+        await userAgent.waitFor();
+        assert.equal(await userAgent.textContent(), hostile, "shown exactly, as text");
+        assert.equal(await detail(page, "#server-records", "tag").textContent(), tag);
+        assert.equal(
+          await detail(page, "#server-records", "request Origin").textContent(),
+          `"><svg onload=alert(1)>`,
+        );
+        assert.equal(
+          await page.locator("#server-records img, #server-records script, #server-records svg").count(),
+          0,
+        );
+        assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, `page-xss-${entry.name}.png`), fullPage: true });
+        assert.deepEqual(dialogs, []);
+      } finally {
+        client.destroy();
+        await page.close();
+      }
+    });
+  });
+}
