@@ -2,9 +2,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type CliOptions, listeningLine, loadConfig, type Settings, shutDown } from "./cli.ts";
 import { type Config, DEFAULTS, helpText } from "./config.ts";
-import { type Context, createContext } from "./context.ts";
+import type { Context } from "./context.ts";
 import type { Member } from "./hub.ts";
-import { createLogger } from "./log.ts";
+import { testContext } from "./testing_context.ts";
 
 /** Thrown by the fake exit so that `never` holds and the code can be read back. */
 class Exited {
@@ -277,9 +277,7 @@ function shutdownHarness(
   leave: "now" | "later" | "never",
   config: Partial<Config> = {},
 ): Shutdown {
-  const logged: Array<Record<string, unknown>> = [];
-  const logger = createLogger((line) => logged.push(JSON.parse(line)), { format: "json", level: "debug" });
-  const context = createContext({ ...DEFAULTS, ...config }, { runtime: "Test 1", logger });
+  const { context, events: logged } = testContext(config);
   const steps: string[] = [];
   const members: FakeMember[] = [];
   for (let i = 0; i < count; i++) {

@@ -55,6 +55,8 @@ describe("DEFAULTS", () => {
       tlsKeyFile: null,
       logFormat: "auto",
       logLevel: "info",
+      deflate: "shared",
+      infoDetails: "public",
     });
   });
 });

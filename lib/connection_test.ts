@@ -19,7 +19,12 @@ describe("captureConnection", () => {
       },
     });
     const before = Date.now();
-    const connection = captureConnection(request, { id: 7, remoteAddress: "192.0.2.1", protocol: "chat" });
+    const connection = captureConnection(request, {
+      id: 7,
+      remoteAddress: "192.0.2.1",
+      protocol: "chat",
+      extensions: "permessage-deflate; client_no_context_takeover",
+    });
     const after = Date.now();
     assert.ok(connection.openedAt >= before && connection.openedAt <= after, String(connection.openedAt));
     assert.deepEqual({ ...connection, openedAt: 0 }, {
@@ -36,6 +41,7 @@ describe("captureConnection", () => {
         protocol: "chat,superchat",
       },
       protocol: "chat",
+      extensions: "permessage-deflate; client_no_context_takeover",
       received: { messages: 0, bytes: 0 },
       sent: { messages: 0, bytes: 0 },
     });
@@ -46,6 +52,7 @@ describe("captureConnection", () => {
       id: 1,
       remoteAddress: "::1",
       protocol: undefined,
+      extensions: "",
     });
     assert.deepEqual(connection.request, {
       origin: null,
@@ -64,14 +71,20 @@ describe("captureConnection", () => {
     const request = new Request("http://echo.test/", {
       headers: { "sec-websocket-protocol": "chat, superchat" },
     });
-    const connection = captureConnection(request, { id: 1, remoteAddress: "a", protocol: "chat" });
+    const connection = captureConnection(request, {
+      id: 1,
+      remoteAddress: "a",
+      protocol: "chat",
+      extensions: "",
+    });
     assert.equal(connection.request.protocol, "chat, superchat");
     assert.equal(connection.protocol, "chat");
   });
 
   test("decodes the tag and takes the first of several", () => {
     const capture = (url: string) =>
-      captureConnection(new Request(url), { id: 1, remoteAddress: "a", protocol: undefined }).tag;
+      captureConnection(new Request(url), { id: 1, remoteAddress: "a", protocol: undefined, extensions: "" })
+        .tag;
     assert.equal(capture("http://echo.test/?tag=a%20b"), "a b");
     assert.equal(capture("http://echo.test/?tag=%C3%A9"), "é");
     assert.equal(capture("http://echo.test/?tag=one&tag=two"), "one");
@@ -84,12 +97,13 @@ describe("captureConnection", () => {
       id: 1,
       remoteAddress: "a",
       protocol: undefined,
+      extensions: "",
     });
     assert.equal(connection.path, "/a/b/");
   });
 
   test("gives each connection its own counters", () => {
-    const facts = { id: 1, remoteAddress: "a", protocol: undefined };
+    const facts = { id: 1, remoteAddress: "a", protocol: undefined, extensions: "" };
     const one = captureConnection(new Request("http://echo.test/"), facts);
     const two = captureConnection(new Request("http://echo.test/"), facts);
     one.received.messages++;

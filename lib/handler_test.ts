@@ -1,11 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type Config, DEFAULTS } from "./config.ts";
+import type { Config } from "./config.ts";
 import type { Connection } from "./connection.ts";
-import { type Context, createContext } from "./context.ts";
+import type { Context } from "./context.ts";
 import { createHandler, type Handler, internalError, RETRY_AFTER_SECONDS, type Upgrade } from "./handler.ts";
-import { createLogger } from "./log.ts";
+import { bunExtensions } from "./deflate.ts";
 import type { Registry } from "./registry.ts";
+import { type LoggedEvent, testContext } from "./testing_context.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const CLIENT = { remoteAddress: "198.51.100.7" };
@@ -13,20 +14,12 @@ const CLIENT = { remoteAddress: "198.51.100.7" };
 /** Stands in for the runtime's 101, which `new Response` cannot build. */
 const UPGRADED_STATUS = 200;
 
-type Event = Record<string, unknown>;
-
 interface Harness {
   handler: Handler;
   context: Context;
   registry: Registry;
-  events: Event[];
+  events: LoggedEvent[];
   upgrades: Array<{ request: Request; connection: Connection }>;
-}
-
-function testContext(config: Partial<Config> = {}): { context: Context; events: Event[] } {
-  const events: Event[] = [];
-  const logger = createLogger((line) => events.push(JSON.parse(line)), { format: "json", level: "debug" });
-  return { context: createContext({ ...DEFAULTS, ...config }, { runtime: "TestRuntime 9", logger }), events };
 }
 
 function harness(
@@ -38,7 +31,7 @@ function harness(
     upgrades.push({ request, connection });
     return answer === "response" ? new Response(null, { status: UPGRADED_STATUS }) : undefined;
   };
-  const { context, events } = testContext(config);
+  const { context, events } = testContext(config, { runtime: "TestRuntime 9" });
   return { handler: createHandler(upgrade, context), context, registry: context.registry, events, upgrades };
 }
 
@@ -72,7 +65,7 @@ async function refusal(
   reason?: string,
 ): Promise<Response> {
   const before = h.registry.refused.get(reason ?? "") ?? 0;
-  const response = h.handler(request, CLIENT);
+  const response = await h.handler(request, CLIENT);
   assert.ok(response !== undefined);
   assert.equal(response.status, status);
   const body = await response.text();
@@ -130,7 +123,7 @@ describe("createHandler: refusals", () => {
 describe("createHandler: plain HTTP", () => {
   test("a GET / without Upgrade goes to the routes and gets 200", async () => {
     const h = harness();
-    const response = h.handler(new Request("http://echo.test/"), CLIENT);
+    const response = await h.handler(new Request("http://echo.test/"), CLIENT);
     assert.ok(response !== undefined);
     assert.equal(response.status, 200);
     const body = await response.text();
@@ -138,32 +131,32 @@ describe("createHandler: plain HTTP", () => {
     assert.equal(h.upgrades.length, 0);
   });
 
-  test("WebSocket headers without Upgrade: websocket still go to the routes", () => {
+  test("WebSocket headers without Upgrade: websocket still go to the routes", async () => {
     const h = harness();
-    const response = h.handler(upgradeRequest({ upgrade: null }), CLIENT);
+    const response = await h.handler(upgradeRequest({ upgrade: null }), CLIENT);
     assert.equal(response?.status, 200);
     assert.equal(h.upgrades.length, 0);
   });
 
   test("an unknown path gets 404", async () => {
     const h = harness();
-    const response = h.handler(new Request("http://echo.test/missing"), CLIENT);
+    const response = await h.handler(new Request("http://echo.test/missing"), CLIENT);
     assert.equal(response?.status, 404);
     assert.equal(await response?.text(), "Not found: /missing\n");
   });
 
-  test("a POST / without Upgrade gets the routes' 405", () => {
-    const response = harness().handler(new Request("http://echo.test/", { method: "POST" }), CLIENT);
+  test("a POST / without Upgrade gets the routes' 405", async () => {
+    const response = await harness().handler(new Request("http://echo.test/", { method: "POST" }), CLIENT);
     assert.equal(response?.status, 405);
     assert.equal(response?.headers.get("allow"), "GET, HEAD");
   });
 });
 
 describe("createHandler: upgrades", () => {
-  test("a valid handshake reaches the runtime's upgrade, whose answer is returned", () => {
+  test("a valid handshake reaches the runtime's upgrade, whose answer is returned", async () => {
     const h = harness();
     const request = upgradeRequest();
-    const response = h.handler(request, CLIENT);
+    const response = await h.handler(request, CLIENT);
     assert.equal(response?.status, UPGRADED_STATUS);
     assert.equal(h.upgrades.length, 1);
     assert.equal(h.upgrades[0].request, request);
@@ -220,9 +213,28 @@ describe("createHandler: upgrades", () => {
         protocol: "chat,superchat",
       },
       protocol: "chat",
+      extensions: "",
       received: { messages: 0, bytes: 0 },
       sent: { messages: 0, bytes: 0 },
     });
+  });
+
+  test("records the extensions the runtime's policy answers to the offer", () => {
+    const { context } = testContext({}, { extensions: bunExtensions("shared") });
+    const connections: Connection[] = [];
+    const handler = createHandler((_, connection) => {
+      connections.push(connection);
+      return new Response(null, { status: UPGRADED_STATUS });
+    }, context);
+    handler(
+      upgradeRequest({ "sec-websocket-extensions": "permessage-deflate; client_max_window_bits" }),
+      CLIENT,
+    );
+    handler(upgradeRequest(), CLIENT);
+    assert.deepEqual(connections.map((c) => c.extensions), [
+      "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+      "",
+    ]);
   });
 
   test("takes ids from the registry in order, and leaves registering to the session", () => {
@@ -246,10 +258,10 @@ describe("createHandler: upgrades", () => {
 describe("createHandler: origin", () => {
   const allowed = { allowedOrigins: ["https://app.example"] };
 
-  test("a listed Origin is upgraded", () => {
+  test("a listed Origin is upgraded", async () => {
     const h = harness("response", allowed);
     assert.equal(
-      h.handler(upgradeRequest({ origin: "https://App.Example" }), CLIENT)?.status,
+      (await h.handler(upgradeRequest({ origin: "https://App.Example" }), CLIENT))?.status,
       UPGRADED_STATUS,
     );
     assert.equal(h.upgrades.length, 1);
@@ -286,16 +298,16 @@ describe("createHandler: admission", () => {
     assert.equal(h.registry.nextId(), 1, "no id was used up");
   });
 
-  test("while draining, plain HTTP is still answered", () => {
+  test("while draining, plain HTTP is still answered", async () => {
     const h = harness();
     h.context.hub.draining = true;
-    assert.equal(h.handler(new Request("http://echo.test/healthz"), CLIENT)?.status, 200);
+    assert.equal((await h.handler(new Request("http://echo.test/healthz"), CLIENT))?.status, 200);
   });
 
   test("below MAX_CONNECTIONS upgrades pass; at it they get 503 with Retry-After, counted as capacity", async () => {
     const h = harness("response", { maxConnections: 2 });
     h.context.hub.add({ ...SLOT });
-    assert.equal(h.handler(upgradeRequest(), CLIENT)?.status, UPGRADED_STATUS);
+    assert.equal((await h.handler(upgradeRequest(), CLIENT))?.status, UPGRADED_STATUS);
     h.context.hub.add({ ...SLOT });
     h.upgrades.length = 0;
     const response = await refusal(h, upgradeRequest(), 503, "limit of 2 connections", "capacity");
@@ -304,13 +316,13 @@ describe("createHandler: admission", () => {
     assert.equal(h.registry.refused.get("capacity"), 2);
   });
 
-  test("a slot that frees up admits the next upgrade", () => {
+  test("a slot that frees up admits the next upgrade", async () => {
     const h = harness("response", { maxConnections: 1 });
     const member = { ...SLOT };
     h.context.hub.add(member);
-    assert.equal(h.handler(upgradeRequest(), CLIENT)?.status, 503);
+    assert.equal((await h.handler(upgradeRequest(), CLIENT))?.status, 503);
     h.context.hub.remove(member);
-    assert.equal(h.handler(upgradeRequest(), CLIENT)?.status, UPGRADED_STATUS);
+    assert.equal((await h.handler(upgradeRequest(), CLIENT))?.status, UPGRADED_STATUS);
   });
 
   test("a malformed handshake is refused for what it is, even at capacity", async () => {
@@ -339,7 +351,7 @@ describe("createHandler: failures", () => {
     h.registry.nextId = () => {
       throw failure;
     };
-    const response = h.handler(upgradeRequest(), CLIENT);
+    const response = await h.handler(upgradeRequest(), CLIENT);
     assert.equal(response?.status, 500);
     assert.equal(await response?.text(), "Internal server error\n");
     assert.equal(h.upgrades.length, 0);
@@ -357,11 +369,11 @@ describe("createHandler: failures", () => {
       },
     });
     const handler = createHandler(() => new Response(null, { status: UPGRADED_STATUS }), context);
-    const response = handler(new Request("http://echo.test/"), CLIENT);
+    const response = await handler(new Request("http://echo.test/"), CLIENT);
     assert.equal(response?.status, 500);
     assert.equal(events.at(-1)?.error, "Error: runtime unknown");
     broken = false;
-    const next = handler(new Request("http://echo.test/"), CLIENT);
+    const next = await handler(new Request("http://echo.test/"), CLIENT);
     assert.equal(next?.status, 200);
     assert.ok((await next?.text())?.includes("Fixed 1"));
   });

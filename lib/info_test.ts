@@ -1,15 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULTS } from "./config.ts";
+import { type Config, DEFAULTS } from "./config.ts";
 import { captureConnection } from "./connection.ts";
-import { bunExtensions, DENO_EXTENSIONS } from "./deflate.ts";
-import { Registry } from "./registry.ts";
-import { route, type RouteOptions } from "./routes.ts";
+import type { Context } from "./context.ts";
+import { bunExtensions } from "./deflate.ts";
+import { route } from "./routes.ts";
+import { testContext, type TestContextOptions } from "./testing_context.ts";
 
 const SEED_KEY = "1CrKNZMpvvE2RDF4Aa866w==";
 
-function options(extra: Partial<RouteOptions> = {}): RouteOptions {
-  const registry = new Registry();
+/** A Deno server's context with two live connections, tagged "mine" and "theirs". */
+function twoConnections(config: Partial<Config> = {}, options: TestContextOptions = {}): Context {
+  const { context } = testContext(config, { runtime: "Deno 2.9.6", ...options });
+  const registry = context.registry;
   for (const [tag, ua] of [["mine", "My Browser"], ["theirs", "Their Browser"]]) {
     const request = new Request(`http://echo.test/?tag=${tag}`, {
       headers: { "sec-websocket-key": SEED_KEY, "user-agent": ua, origin: "https://site.example" },
@@ -23,18 +26,20 @@ function options(extra: Partial<RouteOptions> = {}): RouteOptions {
       }),
     );
   }
-  return { registry, runtime: "Deno 2.9.6", config: DEFAULTS, extensions: DENO_EXTENSIONS, ...extra };
+  return context;
 }
 
-async function info(url: string, opts: RouteOptions, headers: Record<string, string> = {}) {
-  const response = await route(new Request(url, { headers }), opts);
+/** GETs `url` with the Host header every HTTP/1.1 request carries, and `headers`. */
+async function info(url: string, context: Context, headers: Record<string, string> = {}) {
+  const request = new Request(url, { headers: { host: new URL(url).host, ...headers } });
+  const response = await route(request, context);
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
   return await response.json();
 }
 
 test("/info names the runtime, Echo's version, the configuration and the totals", async () => {
-  const body = await info("http://echo.test/info", options());
+  const body = await info("http://echo.test/info", twoConnections());
   assert.deepEqual(body.runtime, { name: "Deno", version: "2.9.6" });
   assert.equal(body.echo.version, "0.1.0");
   assert.deepEqual(body.config, DEFAULTS);
@@ -44,7 +49,7 @@ test("/info names the runtime, Echo's version, the configuration and the totals"
 });
 
 test("by default other connections are listed without address, tag or identifying headers", async () => {
-  const body = await info("http://echo.test/info", options());
+  const body = await info("http://echo.test/info", twoConnections());
   const text = JSON.stringify(body.live);
   for (
     const secret of [
@@ -63,14 +68,14 @@ test("by default other connections are listed without address, tag or identifyin
 });
 
 test("INFO_DETAILS=full shows everything", async () => {
-  const body = await info("http://echo.test/info", options({ config: { ...DEFAULTS, infoDetails: "full" } }));
+  const body = await info("http://echo.test/info", twoConnections({ infoDetails: "full" }));
   assert.equal(body.live[1].request.userAgent, "Their Browser");
   assert.equal(body.live[1].remoteAddress, "192.0.2.7");
   assert.equal(body.live[1].response.accept, "GV9ZWv2AENn5HFPL/OnNHijnKcI=");
 });
 
 test("/info?tag= shows only that tag's connections, in full", async () => {
-  const body = await info("http://echo.test/info?tag=mine", options());
+  const body = await info("http://echo.test/info?tag=mine", twoConnections());
   assert.equal(body.live.length, 1);
   assert.equal(body.live[0].tag, "mine");
   assert.equal(body.live[0].request.userAgent, "My Browser");
@@ -86,7 +91,7 @@ test("a GET /info with handshake headers gets a dry run: accept, protocol, exten
   };
   const bun = await info(
     "http://echo.test/info",
-    options({ runtime: "Bun 1.4.5", extensions: bunExtensions("shared") }),
+    twoConnections({}, { runtime: "Bun 1.4.5", extensions: bunExtensions("shared") }),
     headers,
   );
   assert.deepEqual(bun.dryRun.response, {
@@ -94,31 +99,14 @@ test("a GET /info with handshake headers gets a dry run: accept, protocol, exten
     "Sec-WebSocket-Protocol": "chat",
     "Sec-WebSocket-Extensions": "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
   });
-  const deno = await info("http://echo.test/info", options(), headers);
+  const deno = await info("http://echo.test/info", twoConnections(), headers);
   assert.equal(deno.dryRun.status, 101);
   assert.equal(deno.dryRun.response["Sec-WebSocket-Extensions"], undefined);
   assert.match(deno.dryRun.extensionsNote, /Deno's native WebSocket does not implement permessage-deflate/);
 });
 
 test("a dry run with a bad key answers what the upgrade would: 400 and the reason", async () => {
-  const body = await info("http://echo.test/info", options(), { "sec-websocket-key": "abc" });
+  const body = await info("http://echo.test/info", twoConnections(), { "sec-websocket-key": "abc" });
   assert.equal(body.dryRun.status, 400);
   assert.match(body.dryRun.reason, /Sec-WebSocket-Key/);
-});
-
-test("GET / gives browsers the page and curl the short text", async () => {
-  const html = await route(
-    new Request("http://echo.test/", { headers: { accept: "text/html,*/*;q=0.8" } }),
-    options(),
-  );
-  assert.match(html.headers.get("content-type") ?? "", /^text\/html/);
-  assert.match(html.headers.get("content-security-policy") ?? "", /default-src 'none'/);
-  assert.doesNotMatch(
-    await html.text(),
-    /innerHTML|https?:\/\/(?!www\.w3)/,
-    "no innerHTML, no external resource",
-  );
-  const curl = await route(new Request("http://echo.test/", { headers: { accept: "*/*" } }), options());
-  assert.match(curl.headers.get("content-type") ?? "", /^text\/plain/);
-  assert.match(await curl.text(), /^Echo: a WebSocket echo server/);
 });

@@ -1,17 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULTS } from "./config.ts";
 import { captureConnection } from "./connection.ts";
-import { type Context, createContext } from "./context.ts";
-import { createLogger } from "./log.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
-
-function context(): Context {
-  return createContext(DEFAULTS, {
-    runtime: "Test 1",
-    logger: createLogger(() => {}, { format: "json", level: "error" }),
-  });
-}
+import { testContext } from "./testing_context.ts";
 
 interface Family {
   help?: string;
@@ -92,7 +83,7 @@ describe("renderMetrics", () => {
   });
 
   test("a fresh server parses, with HELP and TYPE for every family and zeros", () => {
-    const families = parse(renderMetrics(context()));
+    const families = parse(renderMetrics(testContext().context));
     assert.deepEqual(
       [...families].map(([name, f]) => [name, f.type]),
       [
@@ -114,12 +105,13 @@ describe("renderMetrics", () => {
   });
 
   test("every counter moves with the registry and the hub", () => {
-    const ctx = context();
+    const ctx = testContext().context;
     const member = { close() {}, keepalive() {} };
     const connection = captureConnection(new Request("http://echo.test/"), {
       id: ctx.registry.nextId(),
       remoteAddress: "127.0.0.1",
       protocol: undefined,
+      extensions: "",
     });
     ctx.registry.opened(connection);
     ctx.hub.add(member);
@@ -148,12 +140,13 @@ describe("renderMetrics", () => {
   });
 
   test("closes are counted per code", () => {
-    const ctx = context();
+    const ctx = testContext().context;
     for (const code of [1000, 1009, 1000, 1006]) {
       const connection = captureConnection(new Request("http://echo.test/"), {
         id: ctx.registry.nextId(),
         remoteAddress: "::1",
         protocol: undefined,
+        extensions: "",
       });
       ctx.registry.opened(connection);
       ctx.registry.closed(connection, { code, reason: "", closedBy: "client" });
@@ -167,7 +160,7 @@ describe("renderMetrics", () => {
   });
 
   test("label values are escaped so that any reason still parses", () => {
-    const ctx = context();
+    const ctx = testContext().context;
     ctx.registry.refusedHandshake('odd "reason"\\ with\nnewline');
     const refused = parse(renderMetrics(ctx)).get("echo_handshakes_refused_total")!.samples;
     assert.equal(refused.size, 1);

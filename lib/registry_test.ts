@@ -9,6 +9,7 @@ function connect(registry: Registry, tag = "t"): Connection {
     id: registry.nextId(),
     remoteAddress: "127.0.0.1",
     protocol: undefined,
+    extensions: "",
   });
 }
 

@@ -1,19 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULTS } from "./config.ts";
-import { createContext } from "./context.ts";
-import { createLogger } from "./log.ts";
 import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { route } from "./routes.ts";
+import { testContext } from "./testing_context.ts";
 
-const OPTIONS = createContext(DEFAULTS, {
-  runtime: "TestRuntime 1.2.3",
-  logger: createLogger(() => {}, { format: "json", level: "error" }),
-});
+const { context: CONTEXT } = testContext({}, { runtime: "TestRuntime 1.2.3" });
 
 describe("route", () => {
   test("GET / answers 200 with the landing text", async () => {
-    const response = route(new Request("http://echo.test:8181/"), OPTIONS);
+    const response = await route(new Request("http://echo.test:8181/"), CONTEXT);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
     const body = await response.text();
@@ -24,29 +19,55 @@ describe("route", () => {
   });
 
   test("the landing text ignores the query string", async () => {
-    const body = await route(new Request("http://echo.test/?tag=x"), OPTIONS).text();
+    const body = await (await route(new Request("http://echo.test/?tag=x"), CONTEXT)).text();
     assert.ok(body.includes("Connect a WebSocket client to ws://echo.test/\n"), body);
   });
 
   test("an https request is pointed at wss://", async () => {
-    const body = await route(new Request("https://echo.test/"), OPTIONS).text();
+    const body = await (await route(new Request("https://echo.test/"), CONTEXT)).text();
     assert.ok(body.includes("Connect a WebSocket client to wss://echo.test/\n"), body);
     assert.ok(!body.includes("ws://"), body);
   });
 
-  test("HEAD / answers 200", () => {
-    assert.equal(route(new Request("http://echo.test/", { method: "HEAD" }), OPTIONS).status, 200);
+  test("GET / gives browsers the page and curl the short text", async () => {
+    const html = await route(
+      new Request("http://echo.test/", { headers: { accept: "text/html,*/*;q=0.8" } }),
+      CONTEXT,
+    );
+    assert.match(html.headers.get("content-type") ?? "", /^text\/html/);
+    assert.match(html.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+    assert.doesNotMatch(
+      await html.text(),
+      /innerHTML|https?:\/\/(?!www\.w3)/,
+      "no innerHTML, no external resource",
+    );
+    const curl = await route(new Request("http://echo.test/", { headers: { accept: "*/*" } }), CONTEXT);
+    assert.match(curl.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.match(await curl.text(), /^Echo: a WebSocket echo server/);
+  });
+
+  test("HEAD / answers 200", async () => {
+    assert.equal((await route(new Request("http://echo.test/", { method: "HEAD" }), CONTEXT)).status, 200);
+  });
+
+  test("GET /info answers 200 with this server's JSON record", async () => {
+    const response = await route(new Request("http://echo.test/info"), CONTEXT);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json; charset=utf-8");
+    const body = await response.json();
+    assert.deepEqual(body.runtime, { name: "TestRuntime", version: "1.2.3" });
+    assert.deepEqual(body.live, []);
   });
 
   test("GET /healthz answers 200 ok", async () => {
-    const response = route(new Request("http://echo.test/healthz"), OPTIONS);
+    const response = await route(new Request("http://echo.test/healthz"), CONTEXT);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
     assert.equal(await response.text(), "ok\n");
   });
 
   test("GET /metrics answers 200 in the Prometheus text format", async () => {
-    const response = route(new Request("http://echo.test/metrics"), OPTIONS);
+    const response = await route(new Request("http://echo.test/metrics"), CONTEXT);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), METRICS_CONTENT_TYPE);
     const body = await response.text();
@@ -54,10 +75,11 @@ describe("route", () => {
     assert.match(body, /^echo_connections_total 0$/m);
   });
 
-  for (const path of ["/healthz", "/metrics"]) {
-    test(`HEAD ${path} answers 200; POST ${path} answers 405`, () => {
-      assert.equal(route(new Request(`http://echo.test${path}`, { method: "HEAD" }), OPTIONS).status, 200);
-      const post = route(new Request(`http://echo.test${path}`, { method: "POST" }), OPTIONS);
+  for (const path of ["/info", "/healthz", "/metrics"]) {
+    test(`HEAD ${path} answers 200; POST ${path} answers 405`, async () => {
+      const head = await route(new Request(`http://echo.test${path}`, { method: "HEAD" }), CONTEXT);
+      assert.equal(head.status, 200);
+      const post = await route(new Request(`http://echo.test${path}`, { method: "POST" }), CONTEXT);
       assert.equal(post.status, 405);
       assert.equal(post.headers.get("allow"), "GET, HEAD");
     });
@@ -65,7 +87,7 @@ describe("route", () => {
 
   for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
     test(`${method} / answers 405 with Allow: GET, HEAD`, async () => {
-      const response = route(new Request("http://echo.test/", { method }), OPTIONS);
+      const response = await route(new Request("http://echo.test/", { method }), CONTEXT);
       assert.equal(response.status, 405);
       assert.equal(response.headers.get("allow"), "GET, HEAD");
       assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
@@ -80,17 +102,18 @@ describe("route", () => {
       ["/a/b?x=1", "/a/b"],
       ["/healthz/", "/healthz/"],
       ["/Metrics", "/Metrics"],
+      ["/info/", "/info/"],
     ]
   ) {
     test(`GET ${path} answers 404 naming ${pathname}`, async () => {
-      const response = route(new Request(`http://echo.test${path}`), OPTIONS);
+      const response = await route(new Request(`http://echo.test${path}`), CONTEXT);
       assert.equal(response.status, 404);
       assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
       assert.equal(await response.text(), `Not found: ${pathname}\n`);
     });
   }
 
-  test("an unknown path answers 404 whatever the method", () => {
-    assert.equal(route(new Request("http://echo.test/x", { method: "POST" }), OPTIONS).status, 404);
+  test("an unknown path answers 404 whatever the method", async () => {
+    assert.equal((await route(new Request("http://echo.test/x", { method: "POST" }), CONTEXT)).status, 404);
   });
 });

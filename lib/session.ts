@@ -66,6 +66,7 @@ export class EchoSession implements Member {
       remote: connection.remoteAddress,
       path: connection.path,
       protocol: connection.protocol,
+      extensions: connection.extensions,
     });
     // A socket whose upgrade raced with shutdown opens after closeAll(): close it the same way.
     if (context.hub.draining) this.close(CLOSE.GOING_AWAY, "server shutting down");
@@ -147,6 +148,7 @@ export class EchoSession implements Member {
       tag: connection.tag,
       remote: connection.remoteAddress,
       protocol: connection.protocol,
+      extensions: connection.extensions,
       code,
       reason,
       closedBy,

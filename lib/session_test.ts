@@ -1,12 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { COMPRESS_MIN_BYTES } from "./compression.ts";
-import { type Config, DEFAULTS } from "./config.ts";
+import type { Config } from "./config.ts";
 import { captureConnection, type Connection } from "./connection.ts";
-import { type Context, createContext } from "./context.ts";
-import { createLogger } from "./log.ts";
+import type { Context } from "./context.ts";
 import type { Registry } from "./registry.ts";
 import { CLOSE, CLOSE_TIMEOUT_MS, EchoSession, type Message, type Peer, type SendStatus } from "./session.ts";
+import { type LoggedEvent, type TestContext, testContext } from "./testing_context.ts";
 
 /** A Peer that records what the session asked of it, answers sends as told, and can fail. */
 class FakePeer implements Peer {
@@ -52,29 +52,26 @@ class PausingPeer extends FakePeer {
   }
 }
 
-type Event = Record<string, unknown>;
-
 interface Setup<P extends FakePeer> {
   peer: P;
   context: Context;
   registry: Registry;
   connection: Connection;
   session: EchoSession;
-  events: Event[];
+  events: LoggedEvent[];
 }
 
+/** A session on a fresh test context, or on `on`'s (another setup's) to share it. */
 function setup<P extends FakePeer = FakePeer>(
-  options: { peer?: P; config?: Partial<Config>; context?: Context; events?: Event[] } = {},
+  options: { peer?: P; config?: Partial<Config>; on?: TestContext } = {},
 ): Setup<P> {
-  const events = options.events ?? [];
-  const logger = createLogger((line) => events.push(JSON.parse(line)), { format: "json", level: "debug" });
-  const context = options.context ??
-    createContext({ ...DEFAULTS, ...options.config }, { runtime: "Test 1", logger });
+  const { context, events } = options.on ?? testContext(options.config);
   const registry = context.registry;
   const connection = captureConnection(new Request("http://echo.test/room?tag=s"), {
     id: registry.nextId(),
     remoteAddress: "127.0.0.1",
     protocol: "chat",
+    extensions: "",
   });
   const peer = options.peer ?? (new FakePeer() as P);
   const session = new EchoSession(peer, connection, context);
@@ -107,6 +104,7 @@ describe("EchoSession: opening", () => {
       remote: "127.0.0.1",
       path: "/room",
       protocol: "chat",
+      extensions: "",
     });
   });
 });
@@ -422,6 +420,7 @@ describe("EchoSession: closed()", () => {
       tag: "s",
       remote: "127.0.0.1",
       protocol: "chat",
+      extensions: "",
       code: 1001,
       reason: "going away",
       closedBy: "server",
@@ -471,8 +470,9 @@ describe("EchoSession: closed()", () => {
   });
 
   test("the last session to close empties the hub for shutdown", async () => {
-    const { context, session } = setup();
-    const second = setup({ context }).session;
+    const first = setup();
+    const { context, session } = first;
+    const second = setup({ on: first }).session;
     const empty = context.hub.whenEmpty(60_000);
     session.closed(1000, "", { clean: true });
     assert.equal(context.hub.members.size, 1);
@@ -484,7 +484,7 @@ describe("EchoSession: closed()", () => {
 describe("EchoSession: isolation", () => {
   test("sessions on one context do not affect each other", () => {
     const one = setup();
-    const two = setup({ context: one.context, events: one.events });
+    const two = setup({ on: one });
     one.peer.failSend = new Error("one only");
     one.session.receive("x");
     two.session.receive("y");
