@@ -102,6 +102,8 @@ for (const entry of ENTRIES) {
       assert.equal(close.length, 1);
       assert.equal(open[0].remote, "127.0.0.1");
       assert.equal(open[0].protocol, "chat");
+      assert.equal(open[0].extensions, "");
+      assert.equal(close[0].extensions, "");
       assert.equal(open[0].path, "/room");
       assert.deepEqual(
         [close[0].code, close[0].reason, close[0].closedBy, close[0].messagesIn, close[0].bytesOut],
