@@ -13,7 +13,7 @@ const BIN = `${ROOT}node_modules/.bin/`;
 
 /** A way to run Echo: which runtime, with which command. */
 export interface Entry {
-  name: "deno" | "bun";
+  name: "deno" | "bun" | "node";
   /** Command line that starts the given script (relative to the repository root). */
   command(script?: string): string[];
 }
