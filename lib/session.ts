@@ -7,6 +7,7 @@
 import type { Connection } from "./connection.ts";
 import type { Closing, Registry } from "./registry.ts";
 import { shouldCompress } from "./compression.ts";
+import { messageSize } from "./utf8.ts";
 
 /** A WebSocket message: text arrives and leaves as a string, binary as bytes. */
 export type Message = string | Uint8Array;
@@ -38,9 +39,11 @@ export class EchoSession {
   /** Echoes one message. A failure closes this connection with 1011 and nothing else. */
   receive(message: Message): void {
     try {
-      this.#registry.received(this.connection, message);
-      this.#peer.send(message, { compress: shouldCompress(message) });
-      this.#registry.sent(this.connection, message);
+      // Sized once: counting and the compression rule would otherwise scan a string three times.
+      const bytes = messageSize(message);
+      this.#registry.received(this.connection, message, bytes);
+      this.#peer.send(message, { compress: shouldCompress(message, bytes) });
+      this.#registry.sent(this.connection, message, bytes);
     } catch (error) {
       console.error(`echo: connection ${this.connection.id} failed:`, error);
       this.close(INTERNAL_ERROR, "internal error");
