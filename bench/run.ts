@@ -75,6 +75,7 @@ async function measure(server: (typeof SERVERS)[number]): Promise<Figures> {
     const shakes = await handshakes(target, pid, { ...timing, ...PARAMS.handshakes });
     return {
       text: text.messagesPerSecond,
+      textPerCpu: text.messagesPerSecond / text.cpu.server,
       p50: rtt.p50,
       p99: rtt.p99,
       kib64: kib64.messagesPerSecond * 64 / 1024,
