@@ -274,6 +274,8 @@ export interface RateResult {
   cpu: CpuUse;
   /** Whether the connections negotiated permessage-deflate. */
   deflate: boolean;
+  /** Payload bytes the server sent per echo (less than the message when it compressed). */
+  bytesPerEcho: number;
 }
 
 /** Options for {@link messageRate}. */
@@ -315,7 +317,7 @@ export async function messageRate(target: Target, pid: number, options: RateOpti
   if (!deflate && received !== counted * payload.length) {
     throw new Error(`echoes changed size: ${received} bytes in ${counted} messages of ${payload.length}`);
   }
-  return { messagesPerSecond: messages / seconds, cpu, deflate };
+  return { messagesPerSecond: messages / seconds, cpu, deflate, bytesPerEcho: received / counted };
 }
 
 /** Result of the latency workload, in microseconds. */
