@@ -29,10 +29,12 @@ export interface Figures {
   cpu: Record<"text" | "kib64" | "mib1" | "handshakes", CpuUse>;
 }
 
-/** A server and its figures, one per round (same index = same round). */
+/** A server and its figures, one per round (same index = same round; `null`: that round failed). */
 export interface Row {
   name: string;
-  runs: Figures[];
+  runs: Array<Figures | null>;
+  /** Why rounds failed (a crashed server, an error from the load generator). */
+  failures: string[];
 }
 
 /** A column of the table. */
@@ -95,7 +97,9 @@ export const PAIRS: ReadonlyArray<[string, string]> = [
 
 /** Everything the table and the chart show. */
 export interface Summary {
-  rows: Array<{ name: string; runs: number; columns: Record<string, Spread>; cpu: Figures["cpu"] }>;
+  rows: Array<
+    { name: string; runs: number; failures: number; columns: Record<string, Spread>; cpu: Figures["cpu"] }
+  >;
   /** Per pair and column: Echo ÷ baseline (throughput) or Echo − baseline (latency, memory), same round. */
   pairs: Array<{ echo: string; bare: string; columns: Record<string, Spread> }>;
 }
@@ -109,29 +113,31 @@ const medianCpu = (runs: Figures[], key: keyof Figures["cpu"]): CpuUse => ({
 export function summarise(rows: Row[]): Summary {
   const byName = new Map(rows.map((row) => [row.name, row]));
   return {
-    rows: rows.filter((row) => row.runs.length > 0).map((row) => ({
-      name: row.name,
-      runs: row.runs.length,
-      columns: Object.fromEntries(COLUMNS.map((c) => [c.key, spread(row.runs.map(c.get))])),
-      cpu: {
-        text: medianCpu(row.runs, "text"),
-        kib64: medianCpu(row.runs, "kib64"),
-        mib1: medianCpu(row.runs, "mib1"),
-        handshakes: medianCpu(row.runs, "handshakes"),
-      },
-    })),
-    pairs: PAIRS.filter(([echo, bare]) => byName.get(echo)?.runs.length && byName.get(bare)?.runs.length)
-      .map(([echo, bare]) => {
-        const e = byName.get(echo)!.runs;
-        const b = byName.get(bare)!.runs;
-        const rounds = Math.min(e.length, b.length);
+    rows: rows.map((row) => ({ row, runs: row.runs.filter((f): f is Figures => f !== null) }))
+      .filter(({ runs }) => runs.length > 0)
+      .map(({ row, runs }) => ({
+        name: row.name,
+        runs: runs.length,
+        failures: row.failures.length,
+        columns: Object.fromEntries(COLUMNS.map((c) => [c.key, spread(runs.map(c.get))])),
+        cpu: {
+          text: medianCpu(runs, "text"),
+          kib64: medianCpu(runs, "kib64"),
+          mib1: medianCpu(runs, "mib1"),
+          handshakes: medianCpu(runs, "handshakes"),
+        },
+      })),
+    pairs: PAIRS.map(([echo, bare]) => {
+      const e = byName.get(echo)?.runs ?? [];
+      const b = byName.get(bare)?.runs ?? [];
+      const rounds = e.map((f, r) => [f, b[r]]).filter((pair): pair is [Figures, Figures] =>
+        !!pair[0] && !!pair[1]
+      );
+      return { echo, bare, rounds };
+    }).filter(({ rounds }) => rounds.length > 0)
+      .map(({ echo, bare, rounds }) => {
         const compare = (c: Column) =>
-          spread(
-            Array.from(
-              { length: rounds },
-              (_, r) => c.higher ? c.get(e[r]) / c.get(b[r]) : c.get(e[r]) - c.get(b[r]),
-            ),
-          );
+          spread(rounds.map(([e, b]) => c.higher ? c.get(e) / c.get(b) : c.get(e) - c.get(b)));
         return { echo, bare, columns: Object.fromEntries(COLUMNS.map((c) => [c.key, compare(c)])) };
       }),
   };
@@ -158,7 +164,9 @@ export function table(summary: Summary, meta: { command: string; runs: number; c
     `| server | ${COLUMNS.map((c) => c.title).join(" | ")} |`,
     `| --- | ${COLUMNS.map(() => "---:").join(" | ")} |`,
     ...summary.rows.map((row) =>
-      `| ${row.name} | ${COLUMNS.map((c) => cell(c, row.columns[c.key])).join(" | ")} |`
+      `| ${row.name}${row.failures ? ` (${row.failures} round(s) failed)` : ""} | ${
+        COLUMNS.map((c) => cell(c, row.columns[c.key])).join(" | ")
+      } |`
     ),
     ...summary.pairs.map((pair) =>
       `| *${pair.echo} vs ${pair.bare}* | ${

@@ -84,17 +84,32 @@ async function measure(server: (typeof SERVERS)[number]): Promise<Figures> {
       idleBytes: idle.perConnection,
       cpu: { text: text.cpu, kib64: kib64.cpu, mib1: mib1.cpu, handshakes: shakes.cpu },
     };
+  } catch (error) {
+    const exited = running.process.exitCode ?? running.process.signalCode;
+    throw new Error(
+      `${server.name}${exited === null ? "" : ` exited (${exited})`}: ${error}\n` +
+        `--- server output (last 4000 characters) ---\n${running.output().slice(-4000)}`,
+    );
   } finally {
     await running.stop();
   }
 }
 
-const rows: Row[] = SERVERS.map((server) => ({ name: server.name, runs: [] }));
+const rows: Row[] = SERVERS.map((server) => ({ name: server.name, runs: [], failures: [] }));
 const started = Date.now();
 for (let run = 0; run < runs; run++) {
   for (let k = 0; k < SERVERS.length; k++) {
     const index = (k + run) % SERVERS.length;
-    const figures = await measure(SERVERS[index]);
+    let figures: Figures;
+    try {
+      figures = await measure(SERVERS[index]);
+    } catch (error) {
+      // One failed round is a finding, not a reason to lose the others; it is shown and kept.
+      console.error(`run ${run + 1}/${runs} ${SERVERS[index].name} FAILED: ${(error as Error).message}`);
+      rows[index].runs.push(null);
+      rows[index].failures.push(`round ${run + 1}: ${(error as Error).message}`);
+      continue;
+    }
     rows[index].runs.push(figures);
     const cpu = Object.entries(figures.cpu).map(([k, v]) => `${k} ${percent(v.client)}/${percent(v.server)}`);
     console.error(
@@ -118,5 +133,6 @@ const meta = {
   params: { ...PARAMS, kib64: { ...PARAMS.kib64, message: "64 KiB pseudo-random" }, mib1: { ...PARAMS.mib1, message: "1 MiB pseudo-random" }, timing },
 };
 console.log(table(summary, meta));
+for (const row of rows) for (const failure of row.failures) console.log(`- ${row.name} failed ${failure.split("\n")[0]}`);
 writeFileSync(`${ROOT}bench/results.json`, JSON.stringify({ meta, rows, summary }, null, 2) + "\n");
 writeFileSync(`${ROOT}bench/results.svg`, chart(summary, meta));
