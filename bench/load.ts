@@ -39,6 +39,19 @@ export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Incompressible bytes, the same every run (binary payloads are usually compressed already). */
+export function pseudoRandom(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
+}
+
 /** Counts the server's frames in a byte stream without copying their payloads. */
 export class FrameCounter {
   /** Payload bytes of all completed frames, to check the echo kept every message's size. */

@@ -13,7 +13,7 @@ import { cpus, loadavg } from "node:os";
 import { ENTRIES, type Entry, ROOT, startServer } from "../tests/support/server.ts";
 import { chart } from "./chart.ts";
 import { COLUMNS, type Figures, percent, type Row, summarise, table } from "./report.ts";
-import { handshakes, idleMemory, latency, messageRate } from "./load.ts";
+import { handshakes, idleMemory, latency, messageRate, pseudoRandom } from "./load.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -47,18 +47,6 @@ const SERVERS: Array<{ name: string; entry: Entry; deflate: boolean }> = [
   { name: "Node ws", entry: entry("node", ["node", "bench/ws_echo.mjs"]), deflate: false },
 ].filter((server) => !option("--only") || server.name.includes(option("--only")!));
 
-/** Incompressible bytes, the same every run (binary payloads are usually compressed already). */
-function pseudoRandom(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
-}
 
 async function measure(server: (typeof SERVERS)[number]): Promise<Figures> {
   const running = await startServer(server.entry);

@@ -4,7 +4,7 @@
  * as `bench/run.ts`. `bun run bench/variants.ts [--quick] [--runs N]`; prints a markdown table.
  */
 import { type Entry, ROOT, startServer } from "../tests/support/server.ts";
-import { messageRate, type RateOptions } from "./load.ts";
+import { messageRate, pseudoRandom, type RateOptions } from "./load.ts";
 import { spread } from "./report.ts";
 
 const args = process.argv.slice(2);
@@ -13,13 +13,12 @@ const runs = Number(args.includes("--runs") ? args[args.indexOf("--runs") + 1] :
 const timing = quick ? { warmupMs: 150, measureMs: 400 } : { warmupMs: 400, measureMs: 2000 };
 const BIN = `${ROOT}node_modules/.bin/`;
 
-const random = new Uint8Array(64 * 1024).map((_, i) => (i * 2654435761) >>> 24);
 const english = "the quick brown fox jumps over the lazy dog while echo servers repeat every word ".repeat(13)
   .slice(0, 1024);
 const WORKLOADS: Record<string, Omit<RateOptions, "warmupMs" | "measureMs">> = {
   "32 B text": { connections: 50, inflight: 16, message: "x".repeat(32) },
   "1 KiB English text": { connections: 50, inflight: 4, message: english },
-  "64 KiB random binary": { connections: 4, inflight: 4, message: random },
+  "64 KiB random binary": { connections: 4, inflight: 4, message: pseudoRandom(64 * 1024) },
 };
 
 interface Group {
@@ -101,7 +100,7 @@ for (let run = 0; run < runs; run++) {
 }
 
 const format = (n: number) => Math.round(n).toLocaleString("en-US");
-console.log("| runtime | variant | workload | msg/s | msg per server CPU-s | bytes on the wire per echo |");
+console.log("| runtime | variant | workload | msg/s | msg per server CPU-s | payload bytes per echo on the wire |");
 console.log("| --- | --- | --- | ---: | ---: | ---: |");
 for (const group of GROUPS) {
   for (const workload of group.workloads) {
