@@ -4,7 +4,8 @@
  * Starts each server alone on loopback, drives it with the load generator in `load.ts`, and
  * repeats the whole round several times, rotating the order, so that every figure is a median
  * and every ratio compares servers measured in the same round. Prints one markdown table and
- * writes `bench/results.json` and `bench/results.svg`.
+ * writes `bench/results.json` and `bench/results.svg` (`bench/results.partial.*`, not kept in git,
+ * for `--quick` or `--only`).
  *
  * Options: `--quick`, `--runs N`, `--only NAME` (a substring of a server's name).
  */
@@ -122,5 +123,7 @@ const meta = {
 };
 console.log(table(summary, meta));
 for (const row of rows) for (const failure of row.failures) console.log(`- ${row.name} failed ${failure.split("\n")[0]}`);
-writeFileSync(`${ROOT}bench/results.json`, JSON.stringify({ meta, rows, summary }, null, 2) + "\n");
-writeFileSync(`${ROOT}bench/results.svg`, chart(summary, meta));
+// A smoke or partial run must not overwrite the figures the README shows.
+const output = `${ROOT}bench/results${quick || option("--only") ? ".partial" : ""}`;
+writeFileSync(`${output}.json`, JSON.stringify({ meta, rows, summary }, null, 2) + "\n");
+writeFileSync(`${output}.svg`, chart(summary, meta));
