@@ -12,8 +12,12 @@ import { messageSize } from "./utf8.ts";
  */
 export const COMPRESS_MIN_BYTES = 64;
 
-/** True when `message` should be sent compressed on a connection that negotiated deflate. */
-export function shouldCompress(message: string | Uint8Array): boolean {
+/**
+ * True when `message` should be sent compressed on a connection that negotiated deflate;
+ * `bytes` is its size when the caller already has it (the echo path counts every message).
+ */
+export function shouldCompress(message: string | Uint8Array, bytes?: number): boolean {
+  if (bytes !== undefined) return bytes >= COMPRESS_MIN_BYTES;
   // A string's length never exceeds its UTF-8 size, so short strings are decided without a scan.
   if (typeof message === "string" && message.length >= COMPRESS_MIN_BYTES) return true;
   return messageSize(message) >= COMPRESS_MIN_BYTES;

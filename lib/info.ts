@@ -36,6 +36,10 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
     options.runtime.indexOf(" "),
     options.runtime.slice(options.runtime.indexOf(" ") + 1),
   ];
+  // One synchronous snapshot: a connection closing while the records are awaited must not show
+  // up both live and recent.
+  const live = [...registry.live.values()].filter(chosen);
+  const recent = registry.recent.filter(chosen);
   const body = {
     echo: { version: VERSION },
     runtime: { name: options.runtime.slice(0, space), version },
@@ -47,8 +51,8 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
         "/info?tag=YOUR_TAG shows your own in full)",
     ...(tag === null ? {} : { tag }),
     totals: registry.totals,
-    live: await Promise.all([...registry.live.values()].filter(chosen).map((c) => record(c, full, options))),
-    recent: await Promise.all(registry.recent.filter(chosen).map((c) => record(c, full, options))),
+    live: await Promise.all(live.map((c) => record(c, full, options))),
+    recent: await Promise.all(recent.map((c) => record(c, full, options))),
     ...(hasHandshakeHeaders(request) ? { dryRun: await dryRun(request, options) } : {}),
   };
   return new Response(JSON.stringify(body, null, 2) + "\n", {

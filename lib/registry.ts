@@ -45,14 +45,14 @@ export class Registry {
     this.totals.connections++;
   }
 
-  /** Counts a message from the client. */
-  received(connection: Connection, message: string | Uint8Array): void {
-    count(message, connection.received, this.totals.received);
+  /** Counts a message from the client; `bytes` is its size when the caller already has it. */
+  received(connection: Connection, message: string | Uint8Array, bytes: number = messageSize(message)): void {
+    count(bytes, connection.received, this.totals.received);
   }
 
-  /** Counts a message echoed to the client. */
-  sent(connection: Connection, message: string | Uint8Array): void {
-    count(message, connection.sent, this.totals.sent);
+  /** Counts a message echoed to the client; `bytes` is its size when the caller already has it. */
+  sent(connection: Connection, message: string | Uint8Array, bytes: number = messageSize(message)): void {
+    count(bytes, connection.sent, this.totals.sent);
   }
 
   /** Counts a refused handshake. */
@@ -70,10 +70,9 @@ export class Registry {
   }
 }
 
-function count(message: string | Uint8Array, ...traffic: Traffic[]): void {
-  const bytes = messageSize(message);
-  for (const t of traffic) {
-    t.messages++;
-    t.bytes += bytes;
-  }
+function count(bytes: number, connection: Traffic, total: Traffic): void {
+  connection.messages++;
+  connection.bytes += bytes;
+  total.messages++;
+  total.bytes += bytes;
 }

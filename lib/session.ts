@@ -51,6 +51,8 @@ export class EchoSession implements Member {
   #peer: Peer;
   #context: Context;
   #lastHeard = Date.now();
+  /** Set by every frame; the keepalive sweep turns it into `#lastHeard` (no clock read per message). */
+  #heardSinceSweep = false;
   #pinged = false;
   #closingSince: number | undefined;
 
@@ -77,15 +79,16 @@ export class EchoSession implements Member {
     this.heard();
     if (this.#closingSince !== undefined) return; // the close frame already told the client why
     try {
+      // Sized once: the limit, the counters and the compression rule would each scan a string.
       const size = messageSize(message);
       const { maxMessageBytes, maxBufferedBytes } = this.#context.config;
       if (size > maxMessageBytes) {
         return this.close(CLOSE.TOO_BIG, `message of ${size} bytes exceeds the limit of ${maxMessageBytes}`);
       }
-      this.#context.registry.received(this.connection, message);
-      const status = this.#peer.send(message, { compress: shouldCompress(message) });
+      this.#context.registry.received(this.connection, message, size);
+      const status = this.#peer.send(message, { compress: shouldCompress(message, size) });
       if (status === "dropped") return this.#overflow("the runtime dropped an echo");
-      this.#context.registry.sent(this.connection, message);
+      this.#context.registry.sent(this.connection, message, size);
       if (status === "sent") return;
       if (this.#peer.pause) this.#peer.pause();
       else if (this.#peer.bufferedAmount() > maxBufferedBytes) {
@@ -105,8 +108,7 @@ export class EchoSession implements Member {
 
   /** Any frame from the client (message, ping, pong) shows it is alive. */
   heard(): void {
-    this.#lastHeard = Date.now();
-    this.#pinged = false;
+    this.#heardSinceSweep = true;
   }
 
   /** Starts the closing handshake from the server's side. */
@@ -123,6 +125,12 @@ export class EchoSession implements Member {
   keepalive(now: number, idleMs: number): void {
     if (this.#closingSince !== undefined) {
       if (now - this.#closingSince > CLOSE_TIMEOUT_MS) this.#peer.terminate?.();
+      return;
+    }
+    if (this.#heardSinceSweep) {
+      this.#heardSinceSweep = false;
+      this.#lastHeard = now;
+      this.#pinged = false;
       return;
     }
     const silent = now - this.#lastHeard;

@@ -4,10 +4,18 @@
  * @module
  */
 
+// A regular expression finds the first non-ASCII unit faster than a charCodeAt loop on both
+// engines (as fast at 32 B, about 2x at 1 KiB), and most text messages are pure ASCII.
+// (The negated class is ~25% faster on Bun than [\u0080-\uffff]; NUL to DEL is intended.)
+// deno-lint-ignore no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Number of bytes `text` takes in UTF-8 (lone surrogates count as U+FFFD, 3 bytes). */
 export function utf8Length(text: string): number {
+  const first = text.search(NON_ASCII);
+  if (first < 0) return text.length;
   let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = first; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
     if (code < 0x800) bytes += 1;

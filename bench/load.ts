@@ -1,0 +1,452 @@
+/**
+ * The load generator: raw TCP WebSocket clients on `Bun.connect`. Every frame it sends is built
+ * and masked once, before the clock starts; what comes back is counted, never copied or
+ * unmasked, so the client does far less work per message than any server it drives.
+ *
+ * @module
+ */
+import type { Socket, SocketHandler } from "bun";
+import { readFileSync } from "node:fs";
+import type { CpuUse } from "./report.ts";
+
+/** Where to connect, and whether to offer permessage-deflate. */
+export interface Target {
+  port: number;
+  deflate: boolean;
+}
+
+/** How long a workload warms up and then measures. */
+export interface Timing {
+  warmupMs: number;
+  measureMs: number;
+}
+
+const MASK = [0x37, 0xfa, 0x21, 0x3d];
+
+/** One masked client frame (RFC 6455 §5.2), built once and sent many times. */
+export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const n = payload.length;
+  const extended = n < 126 ? 0 : n < 65536 ? 2 : 8;
+  const out = new Uint8Array(6 + extended + n);
+  out[0] = 0x80 | opcode;
+  out[1] = 0x80 | (extended === 0 ? n : extended === 2 ? 126 : 127);
+  const view = new DataView(out.buffer);
+  if (extended === 2) view.setUint16(2, n);
+  if (extended === 8) view.setBigUint64(2, BigInt(n));
+  const start = 2 + extended;
+  out.set(MASK, start);
+  for (let i = 0; i < n; i++) out[start + 4 + i] = payload[i] ^ MASK[i & 3];
+  return out;
+}
+
+/** Incompressible bytes, the same every run (binary payloads are usually compressed already). */
+export function pseudoRandom(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
+}
+
+/** Counts the server's frames in a byte stream without copying their payloads. */
+export class FrameCounter {
+  /** Payload bytes of all completed frames, to check the echo kept every message's size. */
+  payloadBytes = 0;
+  #skip = 0;
+  #length = 0;
+  #carry: Uint8Array | null = null;
+
+  /** Consumes a chunk; returns how many frames it completed. */
+  push(input: Uint8Array): number {
+    let chunk = input;
+    if (this.#carry) {
+      chunk = new Uint8Array(this.#carry.length + input.length);
+      chunk.set(this.#carry);
+      chunk.set(input, this.#carry.length);
+      this.#carry = null;
+    }
+    let done = 0;
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.#skip > 0) {
+        const take = Math.min(this.#skip, n - i);
+        this.#skip -= take;
+        i += take;
+        if (this.#skip === 0) {
+          done++;
+          this.payloadBytes += this.#length;
+        }
+        continue;
+      }
+      if (n - i < 2) break;
+      const short = chunk[i + 1] & 0x7f;
+      const header = short < 126 ? 2 : short === 126 ? 4 : 10;
+      if (n - i < header) break;
+      let length = short;
+      if (short === 126) length = (chunk[i + 2] << 8) | chunk[i + 3];
+      else if (short === 127) length = (chunk[i + 6] * 2 ** 24) + (chunk[i + 7] << 16) + (chunk[i + 8] << 8) + chunk[i + 9];
+      i += header;
+      if (length === 0) done++;
+      this.#skip = length;
+      this.#length = length;
+    }
+    if (i < n) this.#carry = chunk.slice(i);
+    return done;
+  }
+}
+
+/** What a workload does when a connection opens and when echoes come back. */
+interface Behaviour {
+  open(conn: Conn): void;
+  frames(conn: Conn, count: number): void;
+  closed?(conn: Conn): void;
+}
+
+const HEAD_END = "\r\n\r\n";
+const LATIN1 = new TextDecoder("latin1");
+
+/** One client connection: handshake, write queue, frame counting. */
+class Conn {
+  socket!: Socket<Conn>;
+  /** Whether the 101 carried permessage-deflate. */
+  deflate = false;
+  readonly counter = new FrameCounter();
+  readonly ready: Promise<void>;
+  readonly gone: Promise<void>;
+  #head = "";
+  #upgraded = false;
+  #queue: Uint8Array[] = [];
+  #resolveReady!: () => void;
+  #rejectReady!: (error: Error) => void;
+  #resolveGone!: () => void;
+
+  constructor(readonly behaviour: Behaviour) {
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.gone = new Promise((resolve) => this.#resolveGone = resolve);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#queue.length > 0) {
+      this.#queue.push(bytes);
+      return;
+    }
+    const written = this.socket.write(bytes);
+    if (written < bytes.length) this.#queue.push(bytes.subarray(Math.max(written, 0)));
+  }
+
+  drain(): void {
+    while (this.#queue.length > 0) {
+      const bytes = this.#queue[0];
+      const written = this.socket.write(bytes);
+      if (written < bytes.length) {
+        this.#queue[0] = bytes.subarray(Math.max(written, 0));
+        return;
+      }
+      this.#queue.shift();
+    }
+  }
+
+  receive(chunk: Uint8Array): void {
+    if (this.#upgraded) {
+      const count = this.counter.push(chunk);
+      if (count > 0) this.behaviour.frames(this, count);
+      return;
+    }
+    this.#head += LATIN1.decode(chunk);
+    const end = this.#head.indexOf(HEAD_END);
+    if (end < 0) return;
+    const head = this.#head.slice(0, end);
+    if (!head.startsWith("HTTP/1.1 101")) {
+      this.#rejectReady(new Error(`upgrade refused: ${head.split("\r\n")[0]}`));
+      this.socket.terminate();
+      return;
+    }
+    this.#upgraded = true;
+    this.deflate = head.includes("permessage-deflate") &&
+      /^sec-websocket-extensions:.*permessage-deflate/im.test(head);
+    this.#resolveReady();
+    this.behaviour.open(this);
+    // Latin-1 maps bytes to characters one to one, so what follows the head is the chunk's tail.
+    const rest = this.#head.length - end - HEAD_END.length;
+    if (rest > 0) this.receive(chunk.subarray(chunk.length - rest));
+  }
+
+  closed(error?: Error): void {
+    this.#rejectReady(error ?? new Error("connection closed before the upgrade"));
+    this.#resolveGone();
+    this.behaviour.closed?.(this);
+  }
+
+  /** Waits for the server to close; ends the connection itself only after `ms`. */
+  closeSoon(ms: number): void {
+    const timer = setTimeout(() => this.socket.end(), ms);
+    this.gone.then(() => clearTimeout(timer));
+  }
+
+  /** Ends the connection and waits (at most 2 s) for the server to let go. */
+  async end(): Promise<void> {
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.terminate(), 2000);
+    await this.gone;
+    clearTimeout(timer);
+  }
+}
+
+const HANDLER: SocketHandler<Conn> = {
+  open(socket) {
+    socket.data.socket = socket;
+  },
+  data: (socket, chunk) => socket.data.receive(chunk),
+  drain: (socket) => socket.data.drain(),
+  close: (socket, error) => socket.data.closed(error),
+  error: (socket, error) => socket.data.closed(error),
+  connectError: (socket, error) => socket.data.closed(error),
+};
+
+function upgradeRequest(target: Target): Uint8Array {
+  return new TextEncoder().encode(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+      (target.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") +
+      "\r\n",
+  );
+}
+
+/** Opens one connection; resolves once the server has answered 101. */
+async function connect(target: Target, behaviour: Behaviour, request = upgradeRequest(target)): Promise<Conn> {
+  const conn = new Conn(behaviour);
+  const socket = await Bun.connect<Conn>({ hostname: "127.0.0.1", port: target.port, data: conn, socket: HANDLER });
+  conn.socket = socket;
+  socket.write(request);
+  await conn.ready;
+  return conn;
+}
+
+/** Opens `count` connections, at most `parallel` handshakes at a time. */
+async function connectMany(target: Target, count: number, behaviour: Behaviour, parallel = 100): Promise<Conn[]> {
+  const conns: Conn[] = [];
+  const request = upgradeRequest(target);
+  let next = 0;
+  async function worker() {
+    while (next < count) {
+      next++;
+      conns.push(await connect(target, behaviour, request));
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+  return conns;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+}
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status (Linux). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) * 1024;
+}
+
+/** A window over which the client's and the server's CPU are measured. */
+class Meter {
+  #start = performance.now();
+  #client = process.cpuUsage();
+  #server: number;
+  constructor(readonly pid: number) {
+    this.#server = processCpuSeconds(pid);
+  }
+  stop(): { seconds: number; cpu: CpuUse } {
+    const seconds = (performance.now() - this.#start) / 1000;
+    const client = process.cpuUsage(this.#client);
+    return {
+      seconds,
+      cpu: {
+        client: (client.user + client.system) / 1e6 / seconds,
+        server: (processCpuSeconds(this.pid) - this.#server) / seconds,
+      },
+    };
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Result of a message-rate workload. */
+export interface RateResult {
+  messagesPerSecond: number;
+  cpu: CpuUse;
+  /** Whether the connections negotiated permessage-deflate. */
+  deflate: boolean;
+  /** Payload bytes the server sent per echo (less than the message when it compressed). */
+  bytesPerEcho: number;
+}
+
+/** Options for {@link messageRate}. */
+export interface RateOptions extends Timing {
+  connections: number;
+  inflight: number;
+  /** The message: a string goes as a text frame, bytes as binary. */
+  message: string | Uint8Array;
+}
+
+/**
+ * Keeps `inflight` messages outstanding on each of `connections`: every echo that returns is
+ * answered with the same pre-built frame. Counts echoes within the measured window.
+ */
+export async function messageRate(target: Target, pid: number, options: RateOptions): Promise<RateResult> {
+  const payload = typeof options.message === "string" ? new TextEncoder().encode(options.message) : options.message;
+  const frame = maskedFrame(typeof options.message === "string" ? 1 : 2, payload);
+  const batch = new Uint8Array(frame.length * options.inflight);
+  for (let i = 0; i < options.inflight; i++) batch.set(frame, i * frame.length);
+  let running = true;
+  let counted = 0;
+  const conns = await connectMany(target, options.connections, {
+    open: (conn) => conn.write(batch),
+    frames(conn, count) {
+      counted += count;
+      if (running) conn.write(batch.subarray(0, count * frame.length));
+    },
+  });
+  await sleep(options.warmupMs);
+  const before = counted;
+  const meter = new Meter(pid);
+  await sleep(options.measureMs);
+  const messages = counted - before;
+  const { seconds, cpu } = meter.stop();
+  running = false;
+  await Promise.all(conns.map((conn) => conn.end()));
+  const deflate = conns.every((conn) => conn.deflate);
+  const received = conns.reduce((sum, conn) => sum + conn.counter.payloadBytes, 0);
+  if (!deflate && received !== counted * payload.length) {
+    throw new Error(`echoes changed size: ${received} bytes in ${counted} messages of ${payload.length}`);
+  }
+  return { messagesPerSecond: messages / seconds, cpu, deflate, bytesPerEcho: received / counted };
+}
+
+/** Result of the latency workload, in microseconds. */
+export interface LatencyResult {
+  p50: number;
+  p99: number;
+  samples: number;
+}
+
+/** One connection, one message in flight: round-trip times of a small text message. */
+export async function latency(target: Target, options: Timing & { message: string }): Promise<LatencyResult> {
+  const frame = maskedFrame(1, new TextEncoder().encode(options.message));
+  const samples: number[] = [];
+  let sentAt = 0;
+  let recording = false;
+  let running = true;
+  const send = (conn: Conn) => {
+    sentAt = performance.now();
+    conn.write(frame);
+  };
+  const [conn] = await connectMany(target, 1, {
+    open: send,
+    frames(conn) {
+      if (recording) samples.push(performance.now() - sentAt);
+      if (running) send(conn);
+    },
+  });
+  await sleep(options.warmupMs);
+  recording = true;
+  await sleep(options.measureMs);
+  running = false;
+  recording = false;
+  await conn.end();
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
+  return { p50: at(0.5), p99: at(0.99), samples: samples.length };
+}
+
+/** Result of the handshake workload. */
+export interface HandshakeResult {
+  perSecond: number;
+  cpu: CpuUse;
+}
+
+/** Close frame with status 1000, masked. */
+const CLOSE = maskedFrame(8, new Uint8Array([0x03, 0xe8]));
+
+/**
+ * `parallel` loops of: connect, upgrade, send close, receive the server's close, and wait for the
+ * server to close TCP. Counts completed closing handshakes within the window.
+ */
+export async function handshakes(
+  target: Target,
+  pid: number,
+  options: Timing & { parallel: number },
+): Promise<HandshakeResult> {
+  let running = true;
+  let completed = 0;
+  let failed: Error | undefined;
+  const request = upgradeRequest(target);
+  const behaviour: Behaviour = {
+    open: (conn) => conn.write(CLOSE),
+    frames(conn) {
+      completed++;
+      // The server closes TCP first (RFC 6455 §7.1.1), so TIME_WAIT stays on its side and this
+      // side's connect() does not wade through thousands of TIME_WAIT ports.
+      conn.closeSoon(2000);
+    },
+  };
+  async function loop() {
+    while (running) {
+      const conn = await connect(target, behaviour, request).catch((error) => failed = error);
+      if (failed) return;
+      await (conn as Conn).gone;
+    }
+  }
+  const loops = Array.from({ length: options.parallel }, loop);
+  await sleep(options.warmupMs);
+  const before = completed;
+  const meter = new Meter(pid);
+  await sleep(options.measureMs);
+  const count = completed - before;
+  const { seconds, cpu } = meter.stop();
+  running = false;
+  await Promise.all(loops);
+  if (failed) throw failed;
+  return { perSecond: count / seconds, cpu };
+}
+
+/** Result of the idle-memory workload. */
+export interface MemoryResult {
+  /** Server RSS growth per idle connection, in bytes. */
+  perConnection: number;
+  connections: number;
+  deflate: boolean;
+}
+
+/**
+ * Server RSS with `connections` idle connections held, minus its RSS before, per connection.
+ * A first round of connections is opened and closed so that the "before" already includes
+ * what the server allocates once (compiled code, the first buffers).
+ */
+export async function idleMemory(
+  target: Target,
+  pid: number,
+  options: { connections: number; settleMs: number },
+): Promise<MemoryResult> {
+  const quiet: Behaviour = { open() {}, frames() {} };
+  const warm = await connectMany(target, Math.min(500, options.connections), quiet);
+  await Promise.all(warm.map((conn) => conn.end()));
+  await sleep(options.settleMs);
+  const before = rssBytes(pid);
+  const conns = await connectMany(target, options.connections, quiet);
+  await sleep(options.settleMs);
+  const after = rssBytes(pid);
+  const deflate = conns.every((conn) => conn.deflate);
+  await Promise.all(conns.map((conn) => conn.end()));
+  return { perConnection: (after - before) / options.connections, connections: options.connections, deflate };
+}
