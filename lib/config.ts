@@ -204,13 +204,13 @@ export const OPTIONS: readonly Option[] = [
   option(
     "TRUST_PROXY",
     "trustProxy",
-    "client address from a proxy's header: off, x-forwarded-for, forwarded[:HOPS]",
+    "client address from proxy header: x-forwarded-for, forwarded[:HOPS]",
     parseTrustProxy,
   ),
   option(
     "WORKERS",
     "workers",
-    "Bun only: processes sharing the port (0/auto: all cores); Deno: deno serve --parallel",
+    "Bun: processes sharing the port, 0 = all cores (Deno: deno serve --parallel)",
     workers,
   ),
 ];
