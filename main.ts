@@ -18,8 +18,16 @@ export interface ServeOptions {
   registry?: Registry;
 }
 
-/** Starts Echo on Deno's native HTTP server and WebSocket. */
-export function serve(settings: Settings, options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+/** Echo's fetch-style handler on Deno, for `Deno.serve` here and for `deno serve` (serve.ts). */
+export interface DenoEcho {
+  context: Context;
+  fetch(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
+  /** Prints the listening line and records the bound port for /info. */
+  onListen(address: Deno.NetAddr): void;
+}
+
+/** Builds the context and handler one isolate serves with. */
+export function createEcho(settings: Settings, options: ServeOptions = {}): DenoEcho {
   const { config, tls } = settings;
   const runtime = `Deno ${Deno.version.deno}`;
   const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel });
@@ -29,23 +37,42 @@ export function serve(settings: Settings, options: ServeOptions = {}): Deno.Http
     logger,
     extensions: DENO_EXTENSIONS,
     registry: options.registry,
+    pid: Deno.pid,
   });
   const handler = createHandler((request, connection) => upgrade(request, connection, context), context);
+  return {
+    context,
+    fetch: (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!,
+    onListen(address) {
+      context.config.port = address.port;
+      const line = listeningLine(address, { runtime, tls: tls !== undefined });
+      logger.announce("listening", line, { port: address.port, pid: Deno.pid, id: context.process.id });
+    },
+  };
+}
 
+/** Starts Echo on Deno's native HTTP server and WebSocket. */
+export function serve(settings: Settings, options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+  const { config, tls } = settings;
+  const echo = createEcho(settings, options);
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
     ...tls,
-    onListen: (address) => {
-      context.config.port = address.port;
-      const line = listeningLine(address, { runtime, tls: tls !== undefined });
-      logger.announce("listening", line, { port: address.port });
-    },
-    onError: (error) => internalError(error, context),
-  }, (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!);
+    onListen: echo.onListen,
+    onError: (error) => internalError(error, echo.context),
+  }, echo.fetch);
 
-  const stop = () => shutDown(context, { stopListening: () => server.shutdown(), exit: Deno.exit });
-  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, stop);
+  const stop = () => shutDown(echo.context, { stopListening: () => server.shutdown(), exit: Deno.exit });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    try {
+      Deno.addSignalListener(signal, stop);
+    } catch (error) {
+      // Deno Deploy runs isolates without OS signals and may refuse the listener; the platform
+      // drains and stops isolates itself there, so serving without a drain is the right outcome.
+      echo.context.logger.log("debug", "no signal listener", { signal, error: String(error) });
+    }
+  }
   return server;
 }
 
@@ -81,16 +108,26 @@ function denoPeer(socket: WebSocket): Peer {
   };
 }
 
-/** Reads flags and environment, then serves; exits 2 on a bad option. */
-export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+/** Reads flags and environment; prints help or a bad option's error and exits. */
+export function readSettings(program: string): Settings {
   const settings = loadConfig(Deno.args, {
     env: Deno.env.toObject(),
-    program: "deno run --allow-net --allow-env main.ts",
+    program,
     exit: Deno.exit,
+    // Called only when TLS_CERT_FILE and TLS_KEY_FILE are set, so Deploy needs no file access.
     readTextFile: Deno.readTextFileSync,
     isTerminal: Deno.stdout.isTerminal(),
   });
-  return serve(settings, options);
+  if (settings.config.workers !== 1) {
+    console.error("echo: WORKERS: only Bun starts workers; on Deno run `deno serve --parallel serve.ts`");
+    Deno.exit(2);
+  }
+  return settings;
+}
+
+/** Reads flags and environment, then serves; exits 2 on a bad option. */
+export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+  return serve(readSettings("deno run --allow-net --allow-env main.ts"), options);
 }
 
 if (import.meta.main) start();

@@ -36,6 +36,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
     logger,
     extensions: bunExtensions(config.deflate),
     registry: options.registry,
+    pid: process.pid,
   });
   const handler = createHandler((request, connection) => {
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
@@ -46,6 +47,8 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
   const server: Server<SocketData> = Bun.serve<SocketData>({
     hostname: config.host,
     port: config.port,
+    // Workers started by --workers share the port; the kernel spreads connections among them.
+    reusePort: config.workers !== 1,
     tls,
     fetch: (request, server) => handler(request, { remoteAddress: server.requestIP(request)?.address ?? "" }),
     error: (error) => internalError(error, context),
@@ -76,7 +79,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
     runtime,
     tls: tls !== undefined,
   });
-  logger.announce("listening", line, { port: server.port });
+  logger.announce("listening", line, { port: server.port, pid: process.pid, id: context.process.id });
 
   if (config.idleTimeoutSeconds > 0) context.hub.startKeepalive(config.idleTimeoutSeconds * 1000);
   const stop = () => shutDown(context, { stopListening: () => server.stop(false), exit: process.exit });
@@ -108,8 +111,11 @@ function bunPeer(ws: ServerWebSocket<SocketData>): Peer {
   };
 }
 
-/** Reads flags and environment, then serves; exits 2 on a bad option. */
-export function start(options: ServeOptions = {}): Server<SocketData> {
+/** Set in the environment of the processes `--workers` starts. */
+const WORKER_MARK = "ECHO_WORKER";
+
+/** Reads flags and environment, then serves or starts the workers; exits 2 on a bad option. */
+export function start(options: ServeOptions = {}): Server<SocketData> | undefined {
   const settings = loadConfig(Bun.argv.slice(2), {
     env: process.env,
     program: "bun run bun/server.ts",
@@ -117,7 +123,37 @@ export function start(options: ServeOptions = {}): Server<SocketData> {
     readTextFile: (path) => readFileSync(path, "utf8"),
     isTerminal: process.stdout.isTTY === true,
   });
-  return serve(settings, options);
+  if (settings.config.workers === 1 || process.env[WORKER_MARK]) return serve(settings, options);
+  startWorkers(settings);
+  return undefined;
+}
+
+/**
+ * Runs `workers` copies of this program, each serving the same port with reusePort (Linux
+ * spreads connections among them); this process only forwards signals and exits with them.
+ */
+function startWorkers(settings: Settings): void {
+  const count = settings.config.workers || navigator.hardwareConcurrency;
+  // reusePort would give each worker its own free port for port 0, so pick one first.
+  const port = settings.config.port || freePort(settings.config.host);
+  const children = Array.from({ length: count }, (_, index) =>
+    // The last --port wins, so every worker serves the port chosen here.
+    Bun.spawn([process.execPath, ...process.argv.slice(1), "--port", String(port)], {
+      env: { ...process.env, [WORKER_MARK]: String(index) },
+      stdio: ["ignore", "inherit", "inherit"],
+    }));
+  const forward = (signal: NodeJS.Signals) => children.forEach((child) => child.kill(signal));
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => forward(signal));
+  void Promise.all(children.map((child) => child.exited)).then((codes) =>
+    process.exit(codes.find((code) => code !== 0) ?? 0)
+  );
+}
+
+function freePort(hostname: string): number {
+  const probe = Bun.listen({ hostname, port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
 }
 
 if (import.meta.main) start();

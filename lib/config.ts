@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseTrustProxy, type TrustProxy } from "./client_address.ts";
 import { DEFLATE_MODES, type DeflateMode } from "./deflate.ts";
 
 /** `public`: other connections without address, tag or identifying headers; `full`: everything. */
@@ -44,6 +45,10 @@ export interface Config {
   tlsKeyFile: string | null;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  /** The forwarding header the reverse proxy in front writes; `null`: such headers are ignored. */
+  trustProxy: TrustProxy | null;
+  /** Bun: processes sharing the port with reusePort; 0 means one per core. */
+  workers: number;
 }
 
 const MIB = 1024 * 1024;
@@ -64,6 +69,8 @@ export const DEFAULTS: Readonly<Config> = {
   tlsKeyFile: null,
   logFormat: "auto",
   logLevel: "info",
+  trustProxy: null,
+  workers: 1,
 };
 
 /** A value that cannot be used; `message` is one line naming the option. */
@@ -92,6 +99,8 @@ function integer(min: number, max: number): Parse<number> {
     return Number(raw);
   };
 }
+
+const workers: Parse<number> = (raw) => raw === "auto" ? 0 : integer(0, 1024)(raw);
 
 function oneOf<T extends string>(values: readonly T[]): Parse<T> {
   return (raw) => {
@@ -192,6 +201,18 @@ export const OPTIONS: readonly Option[] = [
     oneOf(["json", "pretty", "auto"] as const),
   ),
   option("LOG_LEVEL", "logLevel", "debug, info, warn or error", oneOf(LOG_LEVELS)),
+  option(
+    "TRUST_PROXY",
+    "trustProxy",
+    "client address from proxy header: x-forwarded-for, forwarded[:HOPS]",
+    parseTrustProxy,
+  ),
+  option(
+    "WORKERS",
+    "workers",
+    "Bun: processes sharing the port, 0 = all cores (Deno: deno serve --parallel)",
+    workers,
+  ),
 ];
 
 /** The flag that sets the option read from `env`: `MAX_MESSAGE_BYTES` → `--max-message-bytes`. */
@@ -201,6 +222,7 @@ export function flagOf(env: string): string {
 
 function show(value: unknown): string {
   if (value === null) return "unset";
+  if (typeof value === "object" && "header" in value) return `${value.header}:${(value as TrustProxy).hops}`;
   return Array.isArray(value) ? value.join(",") : String(value);
 }
 

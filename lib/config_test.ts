@@ -57,6 +57,8 @@ describe("DEFAULTS", () => {
       logLevel: "info",
       deflate: "shared",
       infoDetails: "public",
+      trustProxy: null,
+      workers: 1,
     });
   });
 });
@@ -390,5 +392,29 @@ describe("helpText", () => {
 
   test("fits in the line width", () => {
     for (const line of lines) assert.ok(line.length <= 110, `${line.length} characters: ${line}`);
+  });
+});
+
+describe("TRUST_PROXY and WORKERS", () => {
+  test("are off and 1 by default", () => {
+    assert.equal(parse([]).trustProxy, null);
+    assert.equal(parse([]).workers, 1);
+  });
+
+  test("TRUST_PROXY names a header and optionally hops", () => {
+    assert.deepEqual(parse([], { TRUST_PROXY: "x-forwarded-for" }).trustProxy, {
+      header: "x-forwarded-for",
+      hops: 1,
+    });
+    assert.deepEqual(parse(["--trust-proxy", "forwarded:2"]).trustProxy, { header: "forwarded", hops: 2 });
+    assert.equal(parse(["--trust-proxy=off"], { TRUST_PROXY: "forwarded" }).trustProxy, null);
+    assert.throws(() => parse([], { TRUST_PROXY: "yes" }), /^ConfigError: TRUST_PROXY: expected off, /);
+  });
+
+  test("WORKERS: a count, 0 or auto for one per core", () => {
+    assert.equal(parse(["--workers", "4"]).workers, 4);
+    assert.equal(parse([], { WORKERS: "auto" }).workers, 0);
+    assert.equal(parse([], { WORKERS: "0" }).workers, 0);
+    assert.throws(() => parse([], { WORKERS: "-1" }), /^ConfigError: WORKERS: expected a whole number/);
   });
 });

@@ -7,6 +7,7 @@ import type { Config } from "./config.ts";
 import type { ExtensionPolicy } from "./deflate.ts";
 import { Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
+import { type ProcessIdentity, processIdentity } from "./process.ts";
 import { Registry } from "./registry.ts";
 
 /** Shared state and facts of one server. */
@@ -19,12 +20,21 @@ export interface Context {
   registry: Registry;
   hub: Hub;
   logger: Logger;
+  /** Which process and isolate this is (several share a port on all cores). */
+  process: ProcessIdentity;
 }
 
 /** Builds a context; a caller may bring its own registry (a test fixture does). */
 export function createContext(
   config: Config,
-  options: { runtime: string; logger: Logger; extensions: ExtensionPolicy; registry?: Registry },
+  options: {
+    runtime: string;
+    logger: Logger;
+    extensions: ExtensionPolicy;
+    registry?: Registry;
+    /** The OS process id, which lib/ cannot read (0 where unknown). */
+    pid?: number;
+  },
 ): Context {
   return {
     config,
@@ -33,5 +43,6 @@ export function createContext(
     registry: options.registry ?? new Registry(),
     hub: new Hub(),
     logger: options.logger,
+    process: processIdentity(options.pid ?? 0),
   };
 }

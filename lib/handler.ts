@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { clientAddress } from "./client_address.ts";
 import { captureConnection, type Connection } from "./connection.ts";
 import type { Context } from "./context.ts";
 import { checkHandshake, isWebSocketUpgrade, refuse, type RefusedHandshake } from "./handshake.ts";
@@ -29,10 +30,13 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /** Builds the handler both entries serve. */
 export function createHandler(upgrade: Upgrade, context: Context): Handler {
-  return (request, client) => {
+  return (request, peer) => {
     let connection: Connection;
     try {
       if (!isWebSocketUpgrade(request)) return route(request, context);
+      const client = {
+        remoteAddress: clientAddress(request.headers, peer.remoteAddress, context.config.trustProxy),
+      };
       const handshake = checkHandshake(request, context.config);
       if (!handshake.ok) return refused(handshake, client, context);
       const busy = admission(context);

@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import type { Connection } from "./connection.ts";
 import { declineReason, type ExtensionPolicy } from "./deflate.ts";
 import { checkHandshake } from "./handshake.ts";
+import type { ProcessIdentity } from "./process.ts";
 import type { ClosedConnection, Registry } from "./registry.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,6 +20,8 @@ export interface InfoOptions {
   runtime: string;
   config: Readonly<Config>;
   extensions: ExtensionPolicy;
+  /** Which of several processes or isolates sharing the port answered. */
+  process?: ProcessIdentity;
 }
 
 /** Fields left out of other clients' connections unless `INFO_DETAILS=full`. */
@@ -43,6 +46,7 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   const body = {
     echo: { version: VERSION },
     runtime: { name: options.runtime.slice(0, space), version },
+    ...(options.process ? { process: options.process } : {}),
     config,
     extensions: options.extensions.summary,
     privacy: full

@@ -29,6 +29,9 @@ export function renderMetrics(context: Context): string {
   const { registry, hub } = context;
   const { received, sent } = registry.totals;
   return [
+    family("echo_process_info", "gauge", "Which process (pid) and isolate (id) answered; always 1.", [
+      [{ pid: context.process.pid, id: context.process.id }, 1],
+    ]),
     family("echo_connections_active", "gauge", "WebSocket connections open now.", [[{}, hub.members.size]]),
     family("echo_connections_total", "counter", "WebSocket connections opened since start.", [[
       {},

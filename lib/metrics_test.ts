@@ -87,6 +87,7 @@ describe("renderMetrics", () => {
     assert.deepEqual(
       [...families].map(([name, f]) => [name, f.type]),
       [
+        ["echo_process_info", "gauge"],
         ["echo_connections_active", "gauge"],
         ["echo_connections_total", "counter"],
         ["echo_messages_total", "counter"],
@@ -102,6 +103,14 @@ describe("renderMetrics", () => {
     assert.equal(sample(families, "echo_bytes_total", '{direction="out"}'), 0);
     assert.equal(families.get("echo_handshakes_refused_total")?.samples.size, 0);
     assert.equal(families.get("echo_closes_total")?.samples.size, 0);
+  });
+
+  test("echo_process_info names the process and isolate that answered", () => {
+    const ctx = testContext().context;
+    const { pid, id } = ctx.process;
+    assert.match(id, /^[0-9a-f]{8}$/);
+    assert.equal(sample(parse(renderMetrics(ctx)), "echo_process_info", `{pid="${pid}",id="${id}"}`), 1);
+    assert.notEqual(testContext().context.process.id, id, "each context draws its own id");
   });
 
   test("every counter moves with the registry and the hub", () => {

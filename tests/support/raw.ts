@@ -179,12 +179,15 @@ export class RawClient {
   static open(
     port: number,
     headers: ReadonlyArray<readonly [string, string]>,
-    options: { path?: string; method?: string; version?: string } = {},
+    options: { path?: string; method?: string; version?: string; localAddress?: string } = {},
   ): Promise<RawClient> {
     const head = `${options.method ?? "GET"} ${options.path ?? "/"} ${options.version ?? "HTTP/1.1"}\r\n` +
       headers.map(([name, value]) => `${name}: ${value}\r\n`).join("") + "\r\n";
     return new Promise((resolve, reject) => {
-      const socket = connect(port, "127.0.0.1", () => socket.write(head));
+      const socket = connect(
+        { port, host: "127.0.0.1", localAddress: options.localAddress },
+        () => socket.write(head),
+      );
       let received = Buffer.alloc(0);
       const timer = setTimeout(() => {
         socket.destroy();

@@ -1,0 +1,139 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { existsSync } from "node:fs";
+import { type Entry, ROOT, type RunningServer, startServer } from "./support/server.ts";
+import { freePort } from "./support/nginx.ts";
+import { listeningPorts, processTree } from "./support/listeners.ts";
+import { handshakeHeaders, OP, RawClient } from "./support/raw.ts";
+
+const BIN = `${ROOT}node_modules/.bin/`;
+
+/** GET /metrics on a fresh TCP connection, so the kernel picks a worker for each request. */
+function answeredBy(port: number): Promise<{ pid: string; id: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(`GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    });
+    let text = "";
+    socket.on("data", (chunk: Buffer) => text += chunk.toString());
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const match = /^echo_process_info\{pid="(\d+)",id="([0-9a-f]+)"\} 1$/m.exec(text);
+      if (match) resolve({ pid: match[1], id: match[2] });
+      else reject(new Error(`no echo_process_info in ${JSON.stringify(text.slice(0, 300))}`));
+    });
+  });
+}
+
+/** Asks until two different workers have answered (at most `tries` connections). */
+async function workersSeen(port: number, tries = 60): Promise<Array<{ pid: string; id: string }>> {
+  const seen = new Map<string, { pid: string; id: string }>();
+  for (let i = 0; i < tries && seen.size < 2; i++) {
+    const who = await answeredBy(port);
+    seen.set(`${who.pid}/${who.id}`, who);
+  }
+  return [...seen.values()];
+}
+
+async function echoes(port: number): Promise<void> {
+  const client = await RawClient.open(port, handshakeHeaders());
+  assert.equal(client.response.status, 101);
+  client.send({ opcode: OP.TEXT, payload: "all cores" });
+  client.send({ opcode: OP.BINARY, payload: new Uint8Array([0, 1, 2, 255]) });
+  const [text, binary] = [await client.next(), await client.next()];
+  assert.equal(text?.opcode, OP.TEXT);
+  assert.equal(new TextDecoder().decode(text!.payload), "all cores");
+  assert.equal(binary?.opcode, OP.BINARY);
+  assert.deepEqual([...binary!.payload], [0, 1, 2, 255]);
+  client.send({ opcode: OP.CLOSE, payload: new Uint8Array([0x03, 0xe8]) });
+  assert.equal((await client.next())?.opcode, OP.CLOSE);
+}
+
+describe("deno serve --parallel serve.ts", () => {
+  let server: RunningServer;
+  let port: number;
+  before(async () => {
+    port = await freePort();
+    const entry: Entry = {
+      name: "deno",
+      command: () => [
+        `${BIN}deno`,
+        "serve",
+        "--parallel",
+        "--allow-net",
+        "--allow-env",
+        "--port",
+        String(port),
+        "serve.ts",
+      ],
+    };
+    // Two isolates whatever the machine has; PORT is not Echo's to decide under deno serve.
+    server = await startServer(entry, { env: { DENO_JOBS: "2", PORT: "1" } });
+  });
+  after(() => server?.stop());
+
+  test("serves echo on the port deno serve was given", async () => {
+    assert.equal(server.port, port);
+    await echoes(port);
+  });
+
+  test("two isolates of one process answer", async () => {
+    const seen = await workersSeen(port);
+    assert.equal(seen.length, 2, JSON.stringify(seen));
+    assert.equal(seen[0].pid, seen[1].pid);
+    assert.equal(seen[0].pid, String(server.process.pid));
+  });
+
+  test("listens on that one port only (no second server from the module itself)", async () => {
+    const ports = await listeningPorts(await processTree(server.process.pid!));
+    assert.deepEqual([...ports.keys()], [port]);
+    assert.match(server.output(), /"event":"ignored under deno serve".*"options":"PORT"/);
+  });
+});
+
+describe("bun run bun/server.ts --workers 2", () => {
+  let server: RunningServer;
+  let tree: number[];
+  before(async () => {
+    const entry: Entry = { name: "bun", command: () => [`${BIN}bun`, "run", "bun/server.ts"] };
+    server = await startServer(entry, { args: ["--workers", "2", "--port", "0"] });
+    // Both workers print their listening line; wait for the second one.
+    for (let i = 0; i < 100 && server.output().split("listening on").length < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    tree = await processTree(server.process.pid!);
+  });
+  after(() => server?.stop());
+
+  test("serves echo", () => echoes(server.port));
+
+  test("two worker processes answer, both children of the one started", async () => {
+    const seen = await workersSeen(server.port);
+    assert.equal(seen.length, 2, JSON.stringify(seen));
+    assert.notEqual(seen[0].pid, seen[1].pid);
+    for (const who of seen) {
+      assert.ok(tree.includes(Number(who.pid)) && Number(who.pid) !== server.process.pid);
+    }
+  });
+
+  test("the workers share one port (reusePort) and the parent listens on none", async () => {
+    assert.deepEqual(await listeningPorts([server.process.pid!]), new Map());
+    assert.deepEqual(await listeningPorts(tree), new Map([[server.port, 2]]));
+  });
+
+  test("SIGTERM to the parent drains every worker, then the parent exits", async () => {
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      server.process.once("close", (code, signal) => resolve([code, signal]))
+    );
+    server.process.kill("SIGTERM");
+    const [code, signal] = await exited;
+    // Deno's node:child_process reports the signal it sent even when the child handled it and
+    // exited 0 (checked with a child that traps SIGTERM: bash and Node see 0, Deno sees SIGTERM).
+    if ("Bun" in globalThis) assert.deepEqual([code, signal], [0, null]);
+    else assert.ok(code === 0 || signal === "SIGTERM", `${code} ${signal}`);
+    const drained = server.output().split("\n").filter((line) => line.includes('"shutdown complete"'));
+    assert.equal(drained.length, 2, server.output());
+    for (const pid of tree) assert.equal(existsSync(`/proc/${pid}/status`), false, `pid ${pid} still runs`);
+  });
+});
