@@ -44,6 +44,8 @@ export interface Config {
   tlsKeyFile: string | null;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  /** Whether a WebSocket URL's query may ask for test knobs (`?delay=200`); `off` refuses them. */
+  knobs: "on" | "off";
 }
 
 const MIB = 1024 * 1024;
@@ -64,6 +66,7 @@ export const DEFAULTS: Readonly<Config> = {
   tlsKeyFile: null,
   logFormat: "auto",
   logLevel: "info",
+  knobs: "on",
 };
 
 /** A value that cannot be used; `message` is one line naming the option. */
@@ -192,6 +195,12 @@ export const OPTIONS: readonly Option[] = [
     oneOf(["json", "pretty", "auto"] as const),
   ),
   option("LOG_LEVEL", "logLevel", "debug, info, warn or error", oneOf(LOG_LEVELS)),
+  option(
+    "KNOBS",
+    "knobs",
+    "test knobs in the WebSocket URL (?delay=200): on, or off (403)",
+    oneOf(["on", "off"] as const),
+  ),
 ];
 
 /** The flag that sets the option read from `env`: `MAX_MESSAGE_BYTES` → `--max-message-bytes`. */

@@ -6,6 +6,7 @@
 import type { Config } from "./config.ts";
 import type { ExtensionPolicy } from "./deflate.ts";
 import { Hub } from "./hub.ts";
+import type { KnobParameter } from "./knobs.ts";
 import type { Logger } from "./log.ts";
 import { Registry } from "./registry.ts";
 
@@ -19,12 +20,20 @@ export interface Context {
   registry: Registry;
   hub: Hub;
   logger: Logger;
+  /** Test knobs this runtime cannot offer, each with the reason a refused client reads. */
+  unsupportedKnobs: Partial<Record<KnobParameter, string>>;
 }
 
 /** Builds a context; a caller may bring its own registry (a test fixture does). */
 export function createContext(
   config: Config,
-  options: { runtime: string; logger: Logger; extensions: ExtensionPolicy; registry?: Registry },
+  options: {
+    runtime: string;
+    logger: Logger;
+    extensions: ExtensionPolicy;
+    registry?: Registry;
+    unsupportedKnobs?: Partial<Record<KnobParameter, string>>;
+  },
 ): Context {
   return {
     config,
@@ -33,5 +42,6 @@ export function createContext(
     registry: options.registry ?? new Registry(),
     hub: new Hub(),
     logger: options.logger,
+    unsupportedKnobs: options.unsupportedKnobs ?? {},
   };
 }
