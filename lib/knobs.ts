@@ -95,16 +95,18 @@ export interface KnobOptions {
 const isKnob = (name: string): name is KnobParameter => (KNOB_PARAMETERS as readonly string[]).includes(name);
 
 /**
- * Reads the knobs of a WebSocket URL. With knobs enabled, every query parameter must be `tag`
- * or a knob, so that a misspelt knob refuses the handshake instead of silently giving a plain echo.
+ * Reads the knobs of a WebSocket URL. Other parameters are the client's own business (a URL with
+ * any query must still upgrade, RFC 6455 §3) and are ignored, except a near miss of a knob's name
+ * (`dealy`, `ping-ms`, `Delay`): that refuses the handshake instead of silently giving a plain echo.
  */
 export function parseKnobs(url: URL, options: KnobOptions): Knobs | KnobError {
   const params = new Map<string, string>();
   for (const [name, value] of url.searchParams) {
     if (name === "tag") continue;
     if (!isKnob(name)) {
-      if (!options.enabled) continue;
-      return fail(name, `unknown parameter; the query takes tag and the knobs ${KNOB_PARAMETERS.join(", ")}`);
+      const meant = options.enabled ? nearMiss(name) : undefined;
+      if (meant === undefined) continue;
+      return fail(name, `not a knob; did you mean ${meant}? (knobs: ${KNOB_PARAMETERS.join(", ")})`);
     }
     if (!options.enabled) {
       return { status: 403, parameter: name, message: "test knobs are disabled on this server (KNOBS=off)" };
@@ -177,6 +179,22 @@ function read(params: Map<string, string>): Knobs | KnobError {
     if (knobs[key] === undefined) delete knobs[key];
   }
   return knobs;
+}
+
+/** The knob `name` is one edit (or a swap of neighbours, or case and `-`) away from. */
+function nearMiss(name: string): KnobParameter | undefined {
+  const normal = name.toLowerCase().replaceAll("-", "_");
+  return KNOB_PARAMETERS.find((knob) => withinOneEdit(normal, knob));
+}
+
+function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const swapped = a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+  return swapped || a.slice(i + 1) === b.slice(i + 1) || a.slice(i) === b.slice(i + 1) ||
+    a.slice(i + 1) === b.slice(i);
 }
 
 function fail(parameter: string, message: string): KnobError {
