@@ -38,6 +38,7 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     extensions: DENO_EXTENSIONS,
     registry: options.registry,
     pid: Deno.pid,
+    unsupportedKnobs: DENO_MISSING_KNOBS,
   });
   const handler = createHandler((request, connection) => upgrade(request, connection, context), context);
   return {
@@ -75,6 +76,12 @@ export function serve(settings: Settings, options: ServeOptions = {}): Deno.Http
   }
   return server;
 }
+
+/** What Deno's server-side WebSocket has no API for. */
+const DENO_MISSING_KNOBS = {
+  ping_ms: "not available on Deno: its WebSocket can neither send a ping nor report a pong",
+  drop_after: "not available on Deno: its WebSocket cannot cut the TCP connection without a close frame",
+};
 
 function upgrade(request: Request, connection: Connection, context: Context): Response {
   // Deno pings a silent peer at half the idle timeout and closes it with 1001 at the timeout.

@@ -40,6 +40,9 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
   });
   const handler = createHandler((request, connection) => {
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
+    // Bun answers the first offered subprotocol by itself unless told otherwise; with none chosen
+    // (the protocol=none knob) it must not see the offer.
+    if (!headers) request.headers.delete("sec-websocket-protocol");
     if (server.upgrade(request, { data: { connection }, headers })) return undefined;
     return new Response("The runtime refused this WebSocket upgrade\n", { status: 400 });
   }, context);
@@ -70,7 +73,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
       message: (ws, message) => ws.data.session?.receive(message),
       drain: (ws) => ws.data.session?.drained(),
       ping: (ws) => ws.data.session?.heard(),
-      pong: (ws) => ws.data.session?.heard(),
+      pong: (ws) => ws.data.session?.pong(),
       close: (ws, code, reason) => ws.data.session?.closed(code, reason, { clean: code !== 1006 }),
     },
   });

@@ -49,6 +49,8 @@ export interface Config {
   trustProxy: TrustProxy | null;
   /** Bun: processes sharing the port with reusePort; 0 means one per core. */
   workers: number;
+  /** Whether a WebSocket URL's query may ask for test knobs (`?delay=200`); `off` refuses them. */
+  knobs: "on" | "off";
 }
 
 const MIB = 1024 * 1024;
@@ -71,6 +73,7 @@ export const DEFAULTS: Readonly<Config> = {
   logLevel: "info",
   trustProxy: null,
   workers: 1,
+  knobs: "on",
 };
 
 /** A value that cannot be used; `message` is one line naming the option. */
@@ -212,6 +215,12 @@ export const OPTIONS: readonly Option[] = [
     "workers",
     "Bun: processes sharing the port, 0 = all cores (Deno: deno serve --parallel)",
     workers,
+  ),
+  option(
+    "KNOBS",
+    "knobs",
+    "test knobs in the WebSocket URL (?delay=200): on, or off (403)",
+    oneOf(["on", "off"] as const),
   ),
 ];
 

@@ -59,6 +59,7 @@ describe("DEFAULTS", () => {
       infoDetails: "public",
       trustProxy: null,
       workers: 1,
+      knobs: "on",
     });
   });
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Knobs } from "./knobs.ts";
 
 /** Message and byte counts in one direction. */
 export interface Traffic {
@@ -34,6 +35,10 @@ export interface Connection {
   protocol: string;
   /** The `Sec-WebSocket-Extensions` value the 101 carried, `""` for none. */
   extensions: string;
+  /** The test knobs the URL asked for (`{}` for a plain echo). */
+  knobs: Knobs;
+  /** Pings Echo sent and pongs that came back. */
+  pings: { sent: number; pongs: number };
   received: Traffic;
   sent: Traffic;
 }
@@ -45,6 +50,7 @@ export interface ConnectionFacts {
   protocol: string | undefined;
   /** What the runtime's 101 answers to the offered extensions (`""` for none). */
   extensions: string;
+  knobs?: Knobs;
 }
 
 /** Captures a connection's facts from its upgrade request. */
@@ -66,6 +72,8 @@ export function captureConnection(request: Request, facts: ConnectionFacts): Con
     },
     protocol: facts.protocol ?? "",
     extensions: facts.extensions,
+    knobs: facts.knobs ?? {},
+    pings: { sent: 0, pongs: 0 },
     received: { messages: 0, bytes: 0 },
     sent: { messages: 0, bytes: 0 },
   };

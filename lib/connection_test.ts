@@ -44,6 +44,8 @@ describe("captureConnection", () => {
       extensions: "permessage-deflate; client_no_context_takeover",
       received: { messages: 0, bytes: 0 },
       sent: { messages: 0, bytes: 0 },
+      knobs: {},
+      pings: { sent: 0, pongs: 0 },
     });
   });
 

@@ -6,6 +6,7 @@
 import type { Config } from "./config.ts";
 import type { ExtensionPolicy } from "./deflate.ts";
 import { Hub } from "./hub.ts";
+import type { KnobParameter } from "./knobs.ts";
 import type { Logger } from "./log.ts";
 import { type ProcessIdentity, processIdentity } from "./process.ts";
 import { Registry } from "./registry.ts";
@@ -22,6 +23,8 @@ export interface Context {
   logger: Logger;
   /** Which process and isolate this is (several share a port on all cores). */
   process: ProcessIdentity;
+  /** Test knobs this runtime cannot offer, each with the reason a refused client reads. */
+  unsupportedKnobs: Partial<Record<KnobParameter, string>>;
 }
 
 /** Builds a context; a caller may bring its own registry (a test fixture does). */
@@ -34,6 +37,7 @@ export function createContext(
     registry?: Registry;
     /** The OS process id, which lib/ cannot read (0 where unknown). */
     pid?: number;
+    unsupportedKnobs?: Partial<Record<KnobParameter, string>>;
   },
 ): Context {
   return {
@@ -44,5 +48,6 @@ export function createContext(
     hub: new Hub(),
     logger: options.logger,
     process: processIdentity(options.pid ?? 0),
+    unsupportedKnobs: options.unsupportedKnobs ?? {},
   };
 }

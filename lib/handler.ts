@@ -8,6 +8,7 @@ import { clientAddress } from "./client_address.ts";
 import { captureConnection, type Connection } from "./connection.ts";
 import type { Context } from "./context.ts";
 import { checkHandshake, isWebSocketUpgrade, refuse, type RefusedHandshake } from "./handshake.ts";
+import { checkKnobs } from "./knobs.ts";
 import { describeError } from "./log.ts";
 import { route } from "./routes.ts";
 
@@ -39,12 +40,18 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
       };
       const handshake = checkHandshake(request, context.config);
       if (!handshake.ok) return refused(handshake, client, context);
+      const asked = checkKnobs(request, {
+        enabled: context.config.knobs === "on",
+        unsupported: context.unsupportedKnobs,
+      });
+      if (!asked.ok) return refused(asked, client, context);
       const busy = admission(context);
       if (busy) return refused(busy, client, context);
       connection = captureConnection(request, {
         id: context.registry.nextId(),
         remoteAddress: client.remoteAddress,
-        protocol: handshake.protocol,
+        protocol: asked.knobs.protocol ?? handshake.protocol,
+        knobs: asked.knobs,
         extensions: context.extensions.negotiate(request.headers.get("sec-websocket-extensions")),
       });
     } catch (error) {

@@ -216,6 +216,8 @@ describe("createHandler: upgrades", () => {
       extensions: "",
       received: { messages: 0, bytes: 0 },
       sent: { messages: 0, bytes: 0 },
+      knobs: {},
+      pings: { sent: 0, pongs: 0 },
     });
   });
 

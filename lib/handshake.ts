@@ -33,7 +33,9 @@ export type Refusal =
   | "protocol"
   | "origin"
   | "capacity"
-  | "shutting_down";
+  | "shutting_down"
+  | "knob"
+  | "knob_status";
 
 /** A handshake that must be refused, with the response that says why. */
 export interface RefusedHandshake {

@@ -81,6 +81,8 @@ async function record(c: Connection | ClosedConnection, full: boolean, options: 
     },
     response: { accept: await acceptValue(c.request.key), extensions: c.extensions, protocol: c.protocol },
     ...(note ? { extensionsNote: note } : {}),
+    knobs: c.knobs,
+    pings: c.pings,
     received: c.received,
     sent: c.sent,
     ...("closedAt" in c

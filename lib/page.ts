@@ -24,6 +24,24 @@ export const HEADER_NOTES: ReadonlyArray<readonly [string, string]> = [
   ["Origin", "the page's origin, sent by browsers so a server can refuse cross-site sockets."],
 ];
 
+/** The knob fields: query parameter and hint; the script adds each non-empty one to the URL. */
+export const KNOB_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ["delay", "ms, 0-10000"],
+  ["close", "code, e.g. 1000 or 4000"],
+  ["after", "messages"],
+  ["after_ms", "ms"],
+  ["reason", "close reason"],
+  ["status", "HTTP 400-599"],
+  ["ping_ms", "ms, Bun only"],
+  ["drop_after", "messages, Bun only"],
+  ["compress", "0 or 1, Bun only"],
+  ["protocol", "none or a name"],
+];
+
+function knobField([name, hint]: readonly [string, string]): string {
+  return `  <label>${name} <input type="text" size="10" data-knob="${name}" placeholder="${hint}"></label>`;
+}
+
 const SCRIPT = String.raw`
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -87,6 +105,10 @@ function showRecord(record) {
     ["101 Sec-WebSocket-Protocol", s.protocol],
   ]);
   if (record.extensionsNote) pairs(list, [["why no extension", record.extensionsNote]]);
+  if (record.knobs && Object.keys(record.knobs).length) pairs(list, [["knobs", JSON.stringify(record.knobs)]]);
+  if (record.pings && record.pings.sent) {
+    pairs(list, [["pings", record.pings.sent + " sent, " + record.pings.pongs + " pongs back"]]);
+  }
   pairs(list, [
     ["received by server", record.received.messages + " messages, " + record.received.bytes + " bytes"],
     ["sent by server", record.sent.messages + " messages, " + record.sent.bytes + " bytes"],
@@ -115,6 +137,10 @@ function connect() {
   if (ws && ws.readyState < 2) ws.close(1000, "reconnect");
   const url = new URL($("url").value);
   url.searchParams.set("tag", $("tag").value);
+  for (const field of document.querySelectorAll("[data-knob]")) {
+    const value = field.value.trim();
+    if (value !== "") url.searchParams.set(field.dataset.knob, value);
+  }
   const protocol = $("protocol").value.trim();
   try {
     ws = protocol ? new WebSocket(url, protocol.split(",").map((p) => p.trim())) : new WebSocket(url);
@@ -205,6 +231,10 @@ export const PAGE_HTML = `<!doctype html>
   <label>subprotocols (optional, comma list) <input id="protocol" type="text"></label>
   <button id="connect" type="button">Connect</button>
   <button id="disconnect" type="button">Close</button>
+</fieldset>
+<fieldset>
+  <legend>Test knobs (optional; see "Testing your client" in the README)</legend>
+${KNOB_FIELDS.map(knobField).join("\n")}
 </fieldset>
 <fieldset>
   <legend>Send</legend>

@@ -9,6 +9,7 @@ import type { Closing } from "./registry.ts";
 import type { Context } from "./context.ts";
 import type { Member } from "./hub.ts";
 import { shouldCompress } from "./compression.ts";
+import { DelayLine } from "./delay.ts";
 import { describeError } from "./log.ts";
 import { messageSize } from "./utf8.ts";
 
@@ -55,6 +56,10 @@ export class EchoSession implements Member {
   #heardSinceSweep = false;
   #pinged = false;
   #closingSince: number | undefined;
+  /** The `delay` knob's queue, when asked for. */
+  #delayed: DelayLine<Message> | undefined;
+  /** The `ping_ms` and `close`+`after_ms` knobs' timers, cleared when the connection closes. */
+  #timers: Array<ReturnType<typeof setTimeout>> = [];
 
   constructor(peer: Peer, connection: Connection, context: Context) {
     this.#peer = peer;
@@ -72,6 +77,17 @@ export class EchoSession implements Member {
     });
     // A socket whose upgrade raced with shutdown opens after closeAll(): close it the same way.
     if (context.hub.draining) this.close(CLOSE.GOING_AWAY, "server shutting down");
+    else this.#applyKnobs();
+  }
+
+  #applyKnobs(): void {
+    const { delayMs, pingMs, close } = this.connection.knobs;
+    if (delayMs) this.#delayed = new DelayLine(delayMs, (message) => this.#releaseDelayed(message));
+    if (pingMs) this.#timers.push(setInterval(() => this.#ping(), pingMs));
+    if (close?.afterMs !== undefined) {
+      this.#timers.push(setTimeout(() => this.close(close.code, close.reason), close.afterMs));
+    }
+    this.#afterEcho();
   }
 
   /** Echoes one message. A failure closes this connection with 1011 and nothing else. */
@@ -86,24 +102,69 @@ export class EchoSession implements Member {
         return this.close(CLOSE.TOO_BIG, `message of ${size} bytes exceeds the limit of ${maxMessageBytes}`);
       }
       this.#context.registry.received(this.connection, message, size);
-      const status = this.#peer.send(message, { compress: shouldCompress(message, size) });
-      if (status === "dropped") return this.#overflow("the runtime dropped an echo");
-      this.#context.registry.sent(this.connection, message, size);
-      if (status === "sent") return;
+      if (!this.#delayed) return this.#echo(message, size);
+      // Delayed echoes count against the same limit as echoes the client has not read yet.
+      this.#delayed.push(message, size);
+      if (this.#delayed.pendingBytes <= maxBufferedBytes) return;
       if (this.#peer.pause) this.#peer.pause();
-      else if (this.#peer.bufferedAmount() > maxBufferedBytes) {
-        this.#overflow("client is not reading its echoes");
+      else this.#overflow("delayed echoes exceed the send buffer limit");
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #echo(message: Message, size: number): void {
+    const knobs = this.connection.knobs;
+    const status = this.#peer.send(message, { compress: knobs.compress ?? shouldCompress(message, size) });
+    if (status === "dropped") return this.#overflow("the runtime dropped an echo");
+    this.#context.registry.sent(this.connection, message, size);
+    this.#afterEcho();
+    if (status === "sent" || this.#closingSince !== undefined) return;
+    if (this.#peer.pause) this.#peer.pause();
+    else if (this.#peer.bufferedAmount() > this.#context.config.maxBufferedBytes) {
+      this.#overflow("client is not reading its echoes");
+    }
+  }
+
+  #releaseDelayed(message: Message): void {
+    try {
+      this.#echo(message, messageSize(message));
+      if (this.#closingSince === undefined && this.#peer.bufferedAmount() === 0 && this.#mayRead()) {
+        this.#peer.resume?.();
       }
     } catch (error) {
-      this.#context.logger.log("error", "failure", { id: this.connection.id, error: describeError(error) });
-      this.close(CLOSE.INTERNAL_ERROR, "internal error");
+      this.#fail(error);
     }
+  }
+
+  /** The `close`+`after` and `drop_after` knobs act once the Nth echo is on its way. */
+  #afterEcho(): void {
+    const { close, dropAfter } = this.connection.knobs;
+    const echoed = this.connection.sent.messages;
+    if (dropAfter !== undefined && echoed >= dropAfter) this.#drop();
+    else if (close?.after !== undefined && echoed >= close.after) this.close(close.code, close.reason);
+  }
+
+  /** False while delayed echoes fill the send buffer limit. */
+  #mayRead(): boolean {
+    return !this.#delayed || this.#delayed.pendingBytes <= this.#context.config.maxBufferedBytes;
+  }
+
+  #fail(error: unknown): void {
+    this.#context.logger.log("error", "failure", { id: this.connection.id, error: describeError(error) });
+    this.close(CLOSE.INTERNAL_ERROR, "internal error");
   }
 
   /** The client's queue has drained, so it is reading: read from it again. */
   drained(): void {
     this.heard();
-    this.#peer.resume?.();
+    if (this.#mayRead()) this.#peer.resume?.();
+  }
+
+  /** A pong came back (to Echo's ping, or unsolicited). */
+  pong(): void {
+    this.heard();
+    this.connection.pings.pongs++;
   }
 
   /** Any frame from the client (message, ping, pong) shows it is alive. */
@@ -115,6 +176,7 @@ export class EchoSession implements Member {
   close(code: number, reason: string): void {
     if (this.#closingSince !== undefined) return;
     this.#closingSince = Date.now();
+    this.#stopKnobs();
     try {
       this.#peer.close(code, reason);
     } catch {
@@ -137,8 +199,27 @@ export class EchoSession implements Member {
     if (silent >= idleMs) this.close(CLOSE.GOING_AWAY, "idle timeout: no answer to ping");
     else if (silent >= idleMs / 2 && !this.#pinged) {
       this.#pinged = true;
-      this.#peer.ping?.();
+      this.#ping();
     }
+  }
+
+  #ping(): void {
+    if (!this.#peer.ping) return;
+    this.#peer.ping();
+    this.connection.pings.sent++;
+  }
+
+  /** Cuts the TCP connection without a close frame (the `drop_after` knob). */
+  #drop(): void {
+    if (this.#closingSince !== undefined) return;
+    this.#closingSince = Date.now();
+    this.#stopKnobs();
+    this.#peer.terminate?.();
+  }
+
+  #stopKnobs(): void {
+    for (const timer of this.#timers.splice(0)) clearTimeout(timer);
+    this.#delayed?.clear();
   }
 
   /** Records the end of the connection; called once by the entry when the socket closes. */
@@ -149,6 +230,7 @@ export class EchoSession implements Member {
       ? "client"
       : "network";
     const connection = this.connection;
+    this.#stopKnobs();
     this.#context.hub.remove(this);
     this.#context.registry.closed(connection, { code, reason, closedBy });
     this.#context.logger.log("info", "close", {
