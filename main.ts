@@ -1,5 +1,6 @@
 /**
- * Echo's Deno entry: `deno run --allow-net --allow-env main.ts`.
+ * Echo's Deno entry: `deno run --allow-net --allow-env main.ts`, and the same file for
+ * `deno serve --parallel --allow-net --allow-env main.ts` (one listener per isolate).
  * The only file that talks to Deno; the behaviour lives in `lib/`.
  *
  * @module
@@ -18,7 +19,7 @@ export interface ServeOptions {
   registry?: Registry;
 }
 
-/** Echo's fetch-style handler on Deno, for `Deno.serve` here and for `deno serve` (serve.ts). */
+/** Echo's fetch-style handler on Deno, for `Deno.serve` here and for `deno serve`'s default export. */
 export interface DenoEcho {
   context: Context;
   fetch(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
@@ -126,7 +127,7 @@ export function readSettings(program: string): Settings {
     isTerminal: Deno.stdout.isTerminal(),
   });
   if (settings.config.workers !== 1) {
-    console.error("echo: WORKERS: only Bun starts workers; on Deno run `deno serve --parallel serve.ts`");
+    console.error("echo: WORKERS: only Bun starts workers; on Deno run `deno serve --parallel main.ts`");
     Deno.exit(2);
   }
   return settings;
@@ -134,7 +135,53 @@ export function readSettings(program: string): Settings {
 
 /** Reads flags and environment, then serves; exits 2 on a bad option. */
 export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
-  return serve(readSettings("deno run --allow-net --allow-env main.ts"), options);
+  return serve(readSettings(PROGRAM), options);
 }
 
-if (import.meta.main) start();
+const PROGRAM = "deno run --allow-net --allow-env main.ts";
+
+let declarative: DenoEcho | undefined;
+
+/** The echo `deno serve` serves, built on its first use in each isolate. */
+function declarativeEcho(): DenoEcho {
+  if (declarative) return declarative;
+  declarative = createEcho(readSettings("deno serve --parallel --allow-net --allow-env main.ts"));
+  // `deno serve` owns the listener: its --port/--host (or DENO_SERVE_ADDRESS) decide the address.
+  const ignored = ["PORT", "HOST"].filter((name) => Deno.env.get(name));
+  if (ignored.length > 0) {
+    declarative.context.logger.log("warn", "ignored under deno serve", {
+      options: ignored.join(","),
+      use: "deno serve --port/--host or DENO_SERVE_ADDRESS=tcp:HOST:PORT",
+    });
+  }
+  return declarative;
+}
+
+/** What `deno serve` serves; under `deno run` Deno only reads it (and warns that it exists). */
+export default {
+  fetch: (request, info) => declarativeEcho().fetch(request, info as Deno.ServeHandlerInfo<Deno.NetAddr>),
+  onListen: (address) => declarativeEcho().onListen(address as Deno.NetAddr),
+} satisfies Deno.ServeDefaultExport;
+
+/**
+ * Starts Echo's own server unless `deno serve` is serving the default export. Both run this module
+ * with `import.meta.main` true and no API tells them apart (denoland/deno#25179); `deno serve`
+ * gives itself away by calling the global `Deno.serve` once this module has been evaluated, in
+ * every isolate, before any timer fires. Watching for that call for one task is the tell.
+ */
+function startUnlessDeclarative(settings: Settings): void {
+  const global = Deno as { serve: typeof Deno.serve };
+  const serveGlobal = global.serve;
+  let served = false;
+  global.serve = ((...args: Parameters<typeof Deno.serve>) => {
+    served = true;
+    return serveGlobal(...args);
+  }) as typeof Deno.serve;
+  setTimeout(() => {
+    global.serve = serveGlobal;
+    if (!served) serve(settings);
+  }, 0);
+}
+
+// Options are read now, so that a bad one exits with its one line before Deno looks at the module.
+if (import.meta.main) startUnlessDeclarative(readSettings(PROGRAM));

@@ -61,7 +61,7 @@ for (const entry of ENTRIES) {
       const server = await startServer(entry, { env: { HOST: "127.0.0.1", LOG_FORMAT: "pretty" } });
       try {
         assert.match(
-          server.output(),
+          server.stdout(),
           new RegExp(`^Echo on \\w+ [\\d.]+ listening on ws://127\\.0\\.0\\.1:${server.port}/\\n$`),
         );
       } finally {
@@ -72,7 +72,7 @@ for (const entry of ENTRIES) {
     test("with LOG_FORMAT=json the start-up line is one JSON object carrying the same message", async () => {
       const server = await startServer(entry, { env: { HOST: "127.0.0.1", LOG_FORMAT: "json" } });
       try {
-        const lines = server.output().trim().split("\n");
+        const lines = server.stdout().trim().split("\n");
         assert.equal(lines.length, 1);
         const line = JSON.parse(lines[0]);
         assert.equal(line.event, "listening");

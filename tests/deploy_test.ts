@@ -50,7 +50,7 @@ async function echoes(port: number): Promise<void> {
   assert.equal((await client.next())?.opcode, OP.CLOSE);
 }
 
-describe("deno serve --parallel serve.ts", () => {
+describe("deno serve --parallel main.ts", () => {
   let server: RunningServer;
   let port: number;
   before(async () => {
@@ -65,7 +65,7 @@ describe("deno serve --parallel serve.ts", () => {
         "--allow-env",
         "--port",
         String(port),
-        "serve.ts",
+        "main.ts",
       ],
     };
     // Two isolates whatever the machine has; PORT is not Echo's to decide under deno serve.

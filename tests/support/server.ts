@@ -49,6 +49,8 @@ export interface RunningServer {
   process: ChildProcess;
   /** Everything printed so far on stdout and stderr. */
   output(): string;
+  /** What was printed on stdout alone (Echo's own lines; runtimes warn on stderr). */
+  stdout(): string;
   /** Stops the process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export function startServer(entry: Entry, options: StartOptions = {}): Promise<R
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let stdout = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -88,11 +91,15 @@ export function startServer(entry: Entry, options: StartOptions = {}): Promise<R
     }
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      stdout += chunk.toString();
       const match = /listening on wss?:\/\/[^\s]*:(\d+)\//.exec(output);
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off("data", onData);
-      child.stdout!.on("data", (more: Buffer) => output += more.toString());
+      child.stdout!.on("data", (more: Buffer) => {
+        output += more.toString();
+        stdout += more.toString();
+      });
       const port = Number(match[1]);
       resolve({
         port,
@@ -100,6 +107,7 @@ export function startServer(entry: Entry, options: StartOptions = {}): Promise<R
         http: `http://127.0.0.1:${port}`,
         process: child,
         output: () => output,
+        stdout: () => stdout,
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
           await exited;
