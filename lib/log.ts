@@ -11,7 +11,10 @@ export type Fields = Record<string, string | number | boolean | null | undefined
 /** Writes events at or above its level. */
 export interface Logger {
   log(level: LogLevel, event: string, fields?: Fields): void;
-  /** An info event whose `message` is written bare in pretty format (start-up's one line). */
+  /**
+   * An info event whose `message` is written bare in pretty format, whatever the level: start-up's
+   * one line says where Echo listens even with LOG_LEVEL=error.
+   */
   announce(event: string, message: string, fields?: Fields): void;
 }
 
@@ -38,7 +41,6 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
       );
     },
     announce(event, message, fields = {}) {
-      if (LOG_LEVELS.indexOf("info") < threshold) return;
       const time = new Date(now()).toISOString();
       write(
         options.format === "json"

@@ -129,8 +129,8 @@ describe("createLogger: levels", () => {
     });
   }
 
-  test("announce is an info event: written at info, silenced at warn", () => {
-    for (const [level, count] of [["debug", 1], ["info", 1], ["warn", 0], ["error", 0]] as const) {
+  test("announce is written at every level: the start-up line is never silenced", () => {
+    for (const [level, count] of [["debug", 1], ["info", 1], ["warn", 1], ["error", 1]] as const) {
       const { log, lines } = logger({ level });
       log.announce("listening", "line");
       assert.equal(lines.length, count, level);

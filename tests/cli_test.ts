@@ -69,6 +69,20 @@ for (const entry of ENTRIES) {
       }
     });
 
+    test("LOG_LEVEL=error still prints the start-up line, and nothing else for a connection", async () => {
+      const server = await startServer(entry, { env: { LOG_LEVEL: "error", LOG_FORMAT: "json" } });
+      try {
+        const { received } = await nodeWs.exchange(`${server.ws}/`, ["quiet"]);
+        assert.deepEqual(received, [{ type: "text", data: "quiet" }]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const lines = server.stdout().trim().split("\n");
+        assert.equal(lines.length, 1, server.stdout());
+        assert.equal(JSON.parse(lines[0]).event, "listening");
+      } finally {
+        await server.stop();
+      }
+    });
+
     test("with LOG_FORMAT=json the start-up line is one JSON object carrying the same message", async () => {
       const server = await startServer(entry, { env: { HOST: "127.0.0.1", LOG_FORMAT: "json" } });
       try {
