@@ -31,7 +31,11 @@ export interface DenoEcho {
 export function createEcho(settings: Settings, options: ServeOptions = {}): DenoEcho {
   const { config, tls } = settings;
   const runtime = `Deno ${Deno.version.deno}`;
-  const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel });
+  const logger = createLogger(console.log, {
+    format: settings.logFormat,
+    level: config.logLevel,
+    batch: true,
+  });
   // A copy, so that /info can report the port actually bound when 0 was asked for.
   const context = createContext({ ...config }, {
     runtime,

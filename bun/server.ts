@@ -29,7 +29,7 @@ interface SocketData {
 export function serve(settings: Settings, options: ServeOptions = {}): Server<SocketData> {
   const { config, tls } = settings;
   const runtime = `Bun ${Bun.version}`;
-  const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel });
+  const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel, batch: true });
   // A copy, so that /info can report the port actually bound when 0 was asked for.
   const context = createContext({ ...config }, {
     runtime,

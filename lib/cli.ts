@@ -108,7 +108,10 @@ export interface ShutdownOptions {
  * handshakes up to SHUTDOWN_GRACE_SECONDS, stops the listener and exits 0.
  */
 export async function shutDown(context: Context, options: ShutdownOptions): Promise<never> {
-  if (context.hub.draining) return options.exit(0); // a second signal: stop waiting
+  if (context.hub.draining) {
+    context.logger.flush();
+    return options.exit(0); // a second signal: stop waiting
+  }
   context.hub.draining = true;
   const live = context.hub.members.size;
   context.logger.log("info", "shutdown", { live, graceSeconds: context.config.shutdownGraceSeconds });
@@ -116,5 +119,6 @@ export async function shutDown(context: Context, options: ShutdownOptions): Prom
   const clean = await context.hub.whenEmpty(context.config.shutdownGraceSeconds * 1000);
   context.logger.log(clean ? "info" : "warn", "shutdown complete", { left: context.hub.members.size });
   await Promise.race([options.stopListening(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  context.logger.flush();
   return options.exit(0);
 }

@@ -16,6 +16,8 @@ export interface Logger {
    * one line says where Echo listens even with LOG_LEVEL=error.
    */
   announce(event: string, message: string, fields?: Fields): void;
+  /** Writes what a batching logger still holds (before the process exits). */
+  flush(): void;
 }
 
 /** How a logger formats and filters. */
@@ -24,17 +26,33 @@ export interface LoggerOptions {
   level: LogLevel;
   /** The clock, in milliseconds since the epoch. */
   now?: () => number;
+  /**
+   * Hold lines and write them together once the current burst of events is handled: one write per
+   * burst instead of one per line (each is a synchronous write to stdout). `announce` still writes at once.
+   */
+  batch?: boolean;
 }
 
 /** A logger writing whole lines through `write` (the entry's stdout or stderr). */
 export function createLogger(write: (line: string) => void, options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
   const now = options.now ?? Date.now;
+  let held: string[] = [];
+  const flush = () => {
+    if (held.length === 0) return;
+    const lines = held;
+    held = [];
+    write(lines.join("\n"));
+  };
+  const emit = (line: string) => {
+    if (!options.batch) return write(line);
+    if (held.push(line) === 1) setTimeout(flush, 0);
+  };
   return {
     log(level, event, fields = {}) {
       if (LOG_LEVELS.indexOf(level) < threshold) return;
       const time = new Date(now()).toISOString();
-      write(
+      emit(
         options.format === "json"
           ? JSON.stringify({ time, level, event, ...fields })
           : pretty(time, level, event, fields),
@@ -42,12 +60,14 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
     },
     announce(event, message, fields = {}) {
       const time = new Date(now()).toISOString();
+      flush();
       write(
         options.format === "json"
           ? JSON.stringify({ time, level: "info", event, message, ...fields })
           : message,
       );
     },
+    flush,
   };
 }
 

@@ -150,3 +150,29 @@ describe("describeError", () => {
     assert.equal(describeError(undefined), "undefined");
   });
 });
+
+describe("createLogger: batching", () => {
+  test("holds lines of one burst and writes them in one call after it", async () => {
+    const writes: string[] = [];
+    const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
+    log.log("info", "one");
+    log.log("info", "two");
+    assert.equal(writes.length, 0, "nothing is written during the burst");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(writes.length, 1);
+    assert.deepEqual(writes[0].split("\n").map((line) => JSON.parse(line).event), ["one", "two"]);
+  });
+
+  test("flush() and announce() write what is held at once, in order", () => {
+    const writes: string[] = [];
+    const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
+    log.log("info", "held");
+    log.announce("listening", "line");
+    assert.deepEqual(writes.map((text) => JSON.parse(text).event), ["held", "listening"]);
+    log.log("info", "again");
+    log.flush();
+    assert.equal(JSON.parse(writes[2]).event, "again");
+    log.flush();
+    assert.equal(writes.length, 3, "an empty flush writes nothing");
+  });
+});
