@@ -43,6 +43,9 @@ export const CLOSE = {
   INTERNAL_ERROR: 1011,
 } as const;
 
+/** How often a connection waiting to close checks whether its client has read the queued echoes. */
+export const DRAIN_POLL_MS = 50;
+
 /** How long a closing handshake may take before the connection is dropped. */
 export const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -257,6 +260,32 @@ export class EchoSession implements Member {
       limit: this.#context.config.maxBufferedBytes,
       why,
     });
-    this.close(CLOSE.POLICY, `send buffer limit exceeded: ${why}`);
+    const reason = `send buffer limit exceeded: ${why}`;
+    if (this.#peer.pause) return this.close(CLOSE.POLICY, reason);
+    this.#closeWhenDrained(CLOSE.POLICY, reason);
+  }
+
+  /**
+   * For a runtime that cannot stop reading (Deno): it abandons a closing handshake whose close frame
+   * waits behind unread echoes while the client keeps sending, and the client then sees only the TCP
+   * connection end. So echoing stops now, and the close frame goes out once the client has read the
+   * queue, or after the idle timeout (at least CLOSE_TIMEOUT_MS) if it never does.
+   */
+  #closeWhenDrained(code: number, reason: string): void {
+    if (this.#closingSince !== undefined) return;
+    this.#closingSince = Date.now();
+    this.#stopKnobs();
+    const deadline = this.#closingSince +
+      Math.max(this.#context.config.idleTimeoutSeconds * 1000, CLOSE_TIMEOUT_MS);
+    const poll = setInterval(() => {
+      if (this.#peer.bufferedAmount() > 0 && Date.now() < deadline) return;
+      clearInterval(poll);
+      try {
+        this.#peer.close(code, reason);
+      } catch {
+        // Already closed by the client or the network; closed() records how.
+      }
+    }, DRAIN_POLL_MS);
+    this.#timers.push(poll);
   }
 }

@@ -5,7 +5,15 @@ import type { Config } from "./config.ts";
 import { captureConnection, type Connection } from "./connection.ts";
 import type { Context } from "./context.ts";
 import type { Registry } from "./registry.ts";
-import { CLOSE, CLOSE_TIMEOUT_MS, EchoSession, type Message, type Peer, type SendStatus } from "./session.ts";
+import {
+  CLOSE,
+  CLOSE_TIMEOUT_MS,
+  DRAIN_POLL_MS,
+  EchoSession,
+  type Message,
+  type Peer,
+  type SendStatus,
+} from "./session.ts";
 import { type LoggedEvent, type TestContext, testContext } from "./testing_context.ts";
 
 /** A Peer that records what the session asked of it, answers sends as told, and can fail. */
@@ -231,38 +239,62 @@ describe("EchoSession: flow control", () => {
     assert.equal(events.filter((e) => e.event === "overflow").length, 0);
   });
 
-  test('"queued" without pause past MAX_BUFFERED_BYTES closes with 1008 and logs a warning', () => {
+  test('"queued" without pause past MAX_BUFFERED_BYTES stops echoing at once and logs a warning', async () => {
     const { peer, session, connection, events } = setup({ config: { maxBufferedBytes: 1024 } });
     peer.status = "queued";
     session.receive("x".repeat(1000));
     session.receive("x".repeat(25));
     assert.equal(peer.sends.length, 2, "the echo that crossed the cap was still sent");
     assert.deepEqual(connection.sent, { messages: 2, bytes: 1025 });
-    assert.equal(peer.closes.length, 1);
-    assert.equal(peer.closes[0].code, 1008);
-    assert.match(peer.closes[0].reason, /send buffer limit exceeded/);
-    assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
     const warning = events.find((e) => e.event === "overflow");
     assert.equal(warning?.level, "warn");
     assert.equal(warning?.id, connection.id);
     assert.equal(warning?.buffered, 1025);
     assert.equal(warning?.limit, 1024);
     session.receive("after");
-    assert.equal(peer.sends.length, 2, "nothing more is echoed once closing");
+    assert.equal(peer.sends.length, 2, "nothing more is echoed once over the cap");
+    // Without pause (Deno), the close frame waits until the client has read the queue: sent behind
+    // unread echoes while the client keeps sending, Deno would abandon it.
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS * 3));
+    assert.equal(peer.closes.length, 0, "no close while echoes are still queued");
+    peer.buffered = 0;
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS * 3));
+    assert.equal(peer.closes.length, 1);
+    assert.equal(peer.closes[0].code, 1008);
+    assert.match(peer.closes[0].reason, /send buffer limit exceeded/);
+    assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
+    session.closed(1008, peer.closes[0].reason, { clean: true });
   });
 
-  test('"dropped" closes with 1008, logs, and does not count the echo as sent', () => {
-    for (const peer of [new FakePeer(), new PausingPeer()]) {
+  test("a session waiting for its queue to drain closes after the idle timeout if it never does", {
+    timeout: 15_000,
+  }, async () => {
+    const { peer, session } = setup({ config: { maxBufferedBytes: 1024, idleTimeoutSeconds: 0 } });
+    peer.status = "queued";
+    session.receive("x".repeat(2000));
+    assert.equal(peer.closes.length, 0);
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS + DRAIN_POLL_MS * 4));
+    assert.equal(peer.closes.length, 1, "closed at the deadline although the queue never drained");
+    assert.equal(peer.closes[0].code, 1008);
+    session.closed(1006, "", { clean: false });
+  });
+
+  test('"dropped" closes with 1008 (at once on a runtime that pauses), logs, and counts no echo', async () => {
+    for (const peer of [new PausingPeer(), new FakePeer()]) {
       const { session, connection, events } = setup({ peer });
       peer.status = "dropped";
       session.receive("lost");
       assert.deepEqual(connection.received, { messages: 1, bytes: 4 });
       assert.deepEqual(connection.sent, { messages: 0, bytes: 0 });
+      if (!(peer instanceof PausingPeer)) {
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS * 3));
+      }
       assert.equal(peer.closes.length, 1);
       assert.equal(peer.closes[0].code, 1008);
       assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
       assert.deepEqual(peer.calls, [], "a drop is not backpressure: no pause");
       assert.equal(events.find((e) => e.event === "overflow")?.level, "warn");
+      session.closed(1008, "", { clean: true });
     }
   });
 });
