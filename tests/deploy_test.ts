@@ -26,12 +26,17 @@ function answeredBy(port: number): Promise<{ pid: string; id: string }> {
   });
 }
 
-/** Asks until two different workers have answered (at most `tries` connections). */
-async function workersSeen(port: number, tries = 60): Promise<Array<{ pid: string; id: string }>> {
+/**
+ * Asks until two different workers have answered, for up to 15 s: the isolates or processes past the
+ * first may still be starting when the first one already answers (a fresh clone compiles on start-up).
+ */
+async function workersSeen(port: number): Promise<Array<{ pid: string; id: string }>> {
   const seen = new Map<string, { pid: string; id: string }>();
-  for (let i = 0; i < tries && seen.size < 2; i++) {
+  const deadline = Date.now() + 15_000;
+  while (seen.size < 2 && Date.now() < deadline) {
     const who = await answeredBy(port);
     seen.set(`${who.pid}/${who.id}`, who);
+    if (seen.size < 2) await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return [...seen.values()];
 }
@@ -78,7 +83,7 @@ describe("deno serve --parallel main.ts", () => {
     await echoes(port);
   });
 
-  test("two isolates of one process answer", async () => {
+  test("two isolates of one process answer", { timeout: 30_000 }, async () => {
     const seen = await workersSeen(port);
     assert.equal(seen.length, 2, JSON.stringify(seen));
     assert.equal(seen[0].pid, seen[1].pid);
@@ -108,7 +113,7 @@ describe("bun run bun/server.ts --workers 2", () => {
 
   test("serves echo", () => echoes(server.port));
 
-  test("two worker processes answer, both children of the one started", async () => {
+  test("two worker processes answer, both children of the one started", { timeout: 30_000 }, async () => {
     const seen = await workersSeen(server.port);
     assert.equal(seen.length, 2, JSON.stringify(seen));
     assert.notEqual(seen[0].pid, seen[1].pid);
