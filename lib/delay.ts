@@ -11,21 +11,25 @@ export const ITEM_OVERHEAD_BYTES = 64;
 interface Waiting<T> {
   due: number;
   item: T;
-  bytes: number;
+  size: number;
 }
 
 /** A first-in, first-out queue that releases each item a fixed time after it was pushed. */
 export class DelayLine<T> {
   #delayMs: number;
-  #deliver: (item: T) => void;
+  #deliver: (item: T, size: number) => void;
   #now: () => number;
   #queue: Array<Waiting<T>> = [];
   #head = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #bytes = 0;
 
-  /** `deliver` is called for each item when due; it may call `clear()`. */
-  constructor(delayMs: number, deliver: (item: T) => void, options: { now?: () => number } = {}) {
+  /** `deliver` is called with each item and its size when due; it may call `clear()`. */
+  constructor(
+    delayMs: number,
+    deliver: (item: T, size: number) => void,
+    options: { now?: () => number } = {},
+  ) {
     this.#delayMs = delayMs;
     this.#deliver = deliver;
     this.#now = options.now ?? (() => performance.now());
@@ -43,9 +47,8 @@ export class DelayLine<T> {
 
   /** Queues `item` (of `size` bytes) for delivery `delayMs` from now. */
   push(item: T, size: number): void {
-    const bytes = size + ITEM_OVERHEAD_BYTES;
-    this.#queue.push({ due: this.#now() + this.#delayMs, item, bytes });
-    this.#bytes += bytes;
+    this.#queue.push({ due: this.#now() + this.#delayMs, item, size });
+    this.#bytes += size + ITEM_OVERHEAD_BYTES;
     if (this.#timer === undefined) this.#schedule();
   }
 
@@ -70,8 +73,8 @@ export class DelayLine<T> {
     // Pushes happen in time order, so the due times are too: stop at the first not yet due.
     while (this.#head < this.#queue.length && this.#queue[this.#head].due <= now) {
       const waiting = this.#queue[this.#head++];
-      this.#bytes -= waiting.bytes;
-      this.#deliver(waiting.item);
+      this.#bytes -= waiting.size + ITEM_OVERHEAD_BYTES;
+      this.#deliver(waiting.item, waiting.size);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);

@@ -85,7 +85,9 @@ export class EchoSession implements Member {
 
   #applyKnobs(): void {
     const { delayMs, pingMs, close } = this.connection.knobs;
-    if (delayMs) this.#delayed = new DelayLine(delayMs, (message) => this.#releaseDelayed(message));
+    if (delayMs) {
+      this.#delayed = new DelayLine(delayMs, (message, size) => this.#releaseDelayed(message, size));
+    }
     if (pingMs) this.#timers.push(setInterval(() => this.#ping(), pingMs));
     if (close?.afterMs !== undefined) {
       this.#timers.push(setTimeout(() => this.close(close.code, close.reason), close.afterMs));
@@ -129,9 +131,9 @@ export class EchoSession implements Member {
     }
   }
 
-  #releaseDelayed(message: Message): void {
+  #releaseDelayed(message: Message, size: number): void {
     try {
-      this.#echo(message, messageSize(message));
+      this.#echo(message, size);
       if (this.#closingSince === undefined && this.#peer.bufferedAmount() === 0 && this.#mayRead()) {
         this.#peer.resume?.();
       }
@@ -177,9 +179,18 @@ export class EchoSession implements Member {
 
   /** Starts the closing handshake from the server's side. */
   close(code: number, reason: string): void {
-    if (this.#closingSince !== undefined) return;
+    if (this.#beginClosing()) this.#sendClose(code, reason);
+  }
+
+  /** Marks the session closing and stops its knobs; false when it already was closing. */
+  #beginClosing(): boolean {
+    if (this.#closingSince !== undefined) return false;
     this.#closingSince = Date.now();
     this.#stopKnobs();
+    return true;
+  }
+
+  #sendClose(code: number, reason: string): void {
     try {
       this.#peer.close(code, reason);
     } catch {
@@ -214,10 +225,7 @@ export class EchoSession implements Member {
 
   /** Cuts the TCP connection without a close frame (the `drop_after` knob). */
   #drop(): void {
-    if (this.#closingSince !== undefined) return;
-    this.#closingSince = Date.now();
-    this.#stopKnobs();
-    this.#peer.terminate?.();
+    if (this.#beginClosing()) this.#peer.terminate?.();
   }
 
   #stopKnobs(): void {
@@ -272,19 +280,12 @@ export class EchoSession implements Member {
    * queue, or after the idle timeout (at least CLOSE_TIMEOUT_MS) if it never does.
    */
   #closeWhenDrained(code: number, reason: string): void {
-    if (this.#closingSince !== undefined) return;
-    this.#closingSince = Date.now();
-    this.#stopKnobs();
-    const deadline = this.#closingSince +
-      Math.max(this.#context.config.idleTimeoutSeconds * 1000, CLOSE_TIMEOUT_MS);
+    if (!this.#beginClosing()) return;
+    const deadline = Date.now() + Math.max(this.#context.config.idleTimeoutSeconds * 1000, CLOSE_TIMEOUT_MS);
     const poll = setInterval(() => {
       if (this.#peer.bufferedAmount() > 0 && Date.now() < deadline) return;
       clearInterval(poll);
-      try {
-        this.#peer.close(code, reason);
-      } catch {
-        // Already closed by the client or the network; closed() records how.
-      }
+      this.#sendClose(code, reason);
     }, DRAIN_POLL_MS);
     this.#timers.push(poll);
   }
