@@ -53,7 +53,12 @@ for (const entry of ENTRIES) {
         for (const client of [ponger, talker]) {
           client.send({ opcode: OP.TEXT, payload: "alive?" });
           let frame = await client.next();
-          while (frame?.opcode === OP.TEXT && new TextDecoder().decode(frame.payload) === "still here") {
+          // Earlier echoes, and keepalive pings (answered as any client would), may come first.
+          while (
+            (frame?.opcode === OP.TEXT && new TextDecoder().decode(frame.payload) === "still here") ||
+            frame?.opcode === OP.PING
+          ) {
+            if (frame.opcode === OP.PING) client.send({ opcode: OP.PONG, payload: frame.payload });
             frame = await client.next();
           }
           assert.equal(frame?.opcode, OP.TEXT);
