@@ -11,12 +11,20 @@ import { type Context, createContext } from "./lib/context.ts";
 import { DENO_EXTENSIONS } from "./lib/deflate.ts";
 import { createHandler, internalError } from "./lib/handler.ts";
 import { createLogger } from "./lib/log.ts";
-import type { Registry } from "./lib/registry.ts";
-import { EchoSession, type Peer } from "./lib/session.ts";
+import {
+  EchoSession,
+  type Message,
+  type Peer,
+  type PeerWrapper,
+  QUEUED,
+  type SendResult,
+  unwrapped,
+} from "./lib/session.ts";
+import { messageSize } from "./lib/utf8.ts";
 
-/** Lets a caller (a test fixture, an embedding program) share or observe the registry. */
+/** Lets a caller (a test fixture, an embedding program) wrap each connection's socket. */
 export interface ServeOptions {
-  registry?: Registry;
+  peer?: PeerWrapper;
 }
 
 /** Echo's fetch-style handler on Deno, for `Deno.serve` here and for `deno serve`'s default export. */
@@ -41,11 +49,14 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     runtime,
     logger,
     extensions: DENO_EXTENSIONS,
-    registry: options.registry,
     pid: Deno.pid,
     unsupportedKnobs: DENO_MISSING_KNOBS,
   });
-  const handler = createHandler((request, connection) => upgrade(request, connection, context), context);
+  const wrap = options.peer ?? unwrapped;
+  const handler = createHandler(
+    (request, connection) => upgrade(request, connection, { context, wrap }),
+    context,
+  );
   return {
     context,
     fetch: (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!,
@@ -88,7 +99,11 @@ const DENO_MISSING_KNOBS = {
   drop_after: "not available on Deno: its WebSocket cannot cut the TCP connection without a close frame",
 };
 
-function upgrade(request: Request, connection: Connection, context: Context): Response {
+function upgrade(
+  request: Request,
+  connection: Connection,
+  { context, wrap }: { context: Context; wrap: PeerWrapper },
+): Response {
   // Deno pings a silent peer at half the idle timeout and closes it with 1001 at the timeout.
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: context.config.idleTimeoutSeconds,
@@ -99,7 +114,7 @@ function upgrade(request: Request, connection: Connection, context: Context): Re
   socket.binaryType = "arraybuffer";
   let session: EchoSession | undefined;
   socket.onopen = () => {
-    session = new EchoSession(denoPeer(socket), connection, context);
+    session = new EchoSession(wrap(new DenoPeer(socket)), connection, context);
   };
   socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
     session?.receive(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
@@ -108,16 +123,25 @@ function upgrade(request: Request, connection: Connection, context: Context): Re
   return response;
 }
 
-function denoPeer(socket: WebSocket): Peer {
-  // Deno cannot stop reading a client or deflate, so the session caps bufferedAmount instead.
-  return {
-    send(message) {
-      socket.send(message);
-      return socket.bufferedAmount > 0 ? "queued" : "sent";
-    },
-    bufferedAmount: () => socket.bufferedAmount,
-    close: (code, reason) => socket.close(code, reason),
-  };
+/**
+ * Deno's socket as a session's peer. Deno cannot stop reading a client or deflate, so the session
+ * caps bufferedAmount instead; its `send` reports no size, so the message is sized here.
+ */
+class DenoPeer implements Peer {
+  #socket: WebSocket;
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+  }
+  send(message: Message): SendResult {
+    this.#socket.send(message);
+    return this.#socket.bufferedAmount > 0 ? QUEUED : messageSize(message);
+  }
+  bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
 }
 
 /** Reads flags and environment; prints help or a bad option's error and exits. */

@@ -16,7 +16,7 @@ const context = createContext({ ...DEFAULTS }, {
   logger: createLogger(() => {}, { format: "json", level: "error" }),
   extensions: DENO_EXTENSIONS,
 });
-const peer: Peer = { send: () => "sent", bufferedAmount: () => 0, close: () => {} };
+const peer: Peer = { send: () => 0, bufferedAmount: () => 0, close: () => {} };
 const sessions: EchoSession[] = [];
 const handler = createHandler((_, connection) => {
   sessions.push(new EchoSession(peer, connection, context));

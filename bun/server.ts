@@ -12,12 +12,20 @@ import { createContext } from "../lib/context.ts";
 import { bunExtensions, type DeflateMode } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
 import { createLogger } from "../lib/log.ts";
-import type { Registry } from "../lib/registry.ts";
-import { EchoSession, type Peer } from "../lib/session.ts";
+import {
+  DROPPED,
+  EchoSession,
+  type Message,
+  type Peer,
+  type PeerWrapper,
+  QUEUED,
+  type SendResult,
+  unwrapped,
+} from "../lib/session.ts";
 
-/** Lets a caller (a test fixture, an embedding program) share or observe the registry. */
+/** Lets a caller (a test fixture, an embedding program) wrap each connection's socket. */
 export interface ServeOptions {
-  registry?: Registry;
+  peer?: PeerWrapper;
 }
 
 interface SocketData {
@@ -28,6 +36,7 @@ interface SocketData {
 /** Starts Echo on `Bun.serve` with its native WebSocket handler. */
 export function serve(settings: Settings, options: ServeOptions = {}): Server<SocketData> {
   const { config, tls } = settings;
+  const wrap = options.peer ?? unwrapped;
   const runtime = `Bun ${Bun.version}`;
   const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel, batch: true });
   // A copy, so that /info can report the port actually bound when 0 was asked for.
@@ -35,7 +44,6 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
     runtime,
     logger,
     extensions: bunExtensions(config.deflate),
-    registry: options.registry,
     pid: process.pid,
   });
   const handler = createHandler((request, connection) => {
@@ -68,7 +76,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
       idleTimeout: 0,
       sendPings: false,
       open(ws) {
-        ws.data.session = new EchoSession(bunPeer(ws), ws.data.connection, context);
+        ws.data.session = new EchoSession(wrap(new BunPeer(ws)), ws.data.connection, context);
       },
       message: (ws, message) => ws.data.session?.receive(message),
       drain: (ws) => ws.data.session?.drained(),
@@ -96,22 +104,38 @@ const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decomp
   off: false,
 };
 
-function bunPeer(ws: ServerWebSocket<SocketData>): Peer {
-  return {
-    send(message, { compress }) {
-      const status = ws.send(message, compress);
-      if (status === -1) return "queued";
-      // Bun reports bytes written, so an empty message on an open socket also gives 0.
-      const empty = typeof message === "string" ? message.length === 0 : message.byteLength === 0;
-      return status > 0 || (empty && ws.readyState === 1) ? "sent" : "dropped";
-    },
-    bufferedAmount: () => ws.getBufferedAmount(),
-    close: (code, reason) => ws.close(code, reason),
-    pause: () => ws.pause(),
-    resume: () => ws.resume(),
-    ping: () => ws.ping(),
-    terminate: () => ws.terminate(),
-  };
+/** Bun's socket as a session's peer: a class, so that each connection holds one small object. */
+class BunPeer implements Peer {
+  #ws: ServerWebSocket<SocketData>;
+  constructor(ws: ServerWebSocket<SocketData>) {
+    this.#ws = ws;
+  }
+  send(message: Message, options: { compress: boolean }): SendResult {
+    // Bun returns the payload's size (also when it compresses), -1 when queued, 0 when dropped.
+    const result = this.#ws.send(message, options.compress);
+    if (result !== 0) return result === -1 ? QUEUED : result;
+    // An empty message on an open socket is also 0.
+    const empty = typeof message === "string" ? message.length === 0 : message.byteLength === 0;
+    return empty && this.#ws.readyState === 1 ? 0 : DROPPED;
+  }
+  bufferedAmount(): number {
+    return this.#ws.getBufferedAmount();
+  }
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+  pause(): void {
+    this.#ws.pause();
+  }
+  resume(): void {
+    this.#ws.resume();
+  }
+  ping(): void {
+    this.#ws.ping();
+  }
+  terminate(): void {
+    this.#ws.terminate();
+  }
 }
 
 /** Set in the environment of the processes `--workers` starts. */

@@ -18,7 +18,10 @@ export const COMPRESS_MIN_BYTES = 64;
  */
 export function shouldCompress(message: string | Uint8Array, bytes?: number): boolean {
   if (bytes !== undefined) return bytes >= COMPRESS_MIN_BYTES;
-  // A string's length never exceeds its UTF-8 size, so short strings are decided without a scan.
-  if (typeof message === "string" && message.length >= COMPRESS_MIN_BYTES) return true;
+  // A string's UTF-8 size lies between its length and three times it: only mid-length strings are scanned.
+  if (typeof message === "string") {
+    if (message.length >= COMPRESS_MIN_BYTES) return true;
+    if (message.length * 3 < COMPRESS_MIN_BYTES) return false;
+  }
   return messageSize(message) >= COMPRESS_MIN_BYTES;
 }

@@ -124,9 +124,9 @@ describe("renderMetrics", () => {
     });
     ctx.registry.opened(connection);
     ctx.hub.add(member);
-    ctx.registry.received(connection, "héllo"); // 6 bytes
-    ctx.registry.received(connection, new Uint8Array(10));
-    ctx.registry.sent(connection, "héllo");
+    ctx.registry.received(connection, 6);
+    ctx.registry.received(connection, 10);
+    ctx.registry.sent(connection, 6);
     ctx.registry.refusedHandshake("origin");
     ctx.registry.refusedHandshake("origin");
     ctx.registry.refusedHandshake("capacity");

@@ -4,7 +4,6 @@
  * @module
  */
 import type { Connection, Traffic } from "./connection.ts";
-import { messageSize } from "./utf8.ts";
 
 /** How a connection ended. */
 export interface Closing {
@@ -45,13 +44,13 @@ export class Registry {
     this.totals.connections++;
   }
 
-  /** Counts a message from the client; `bytes` is its size when the caller already has it. */
-  received(connection: Connection, message: string | Uint8Array, bytes: number = messageSize(message)): void {
+  /** Counts a message of `bytes` bytes (UTF-8 for text) from the client. */
+  received(connection: Connection, bytes: number): void {
     count(bytes, connection.received, this.totals.received);
   }
 
-  /** Counts a message echoed to the client; `bytes` is its size when the caller already has it. */
-  sent(connection: Connection, message: string | Uint8Array, bytes: number = messageSize(message)): void {
+  /** Counts a message of `bytes` bytes echoed to the client. */
+  sent(connection: Connection, bytes: number): void {
     count(bytes, connection.sent, this.totals.sent);
   }
 

@@ -11,18 +11,26 @@ import type { Member } from "./hub.ts";
 import { shouldCompress } from "./compression.ts";
 import { DelayLine } from "./delay.ts";
 import { describeError } from "./log.ts";
-import { messageSize } from "./utf8.ts";
+import { messageSize, oversize } from "./utf8.ts";
 
 /** A WebSocket message: text arrives and leaves as a string, binary as bytes. */
 export type Message = string | Uint8Array;
 
-/** What became of a send: on the wire, queued behind earlier data, or refused by the runtime. */
-export type SendStatus = "sent" | "queued" | "dropped";
+/** A send's result when the message waits behind earlier data (its size is not reported). */
+export const QUEUED = -1;
+/** A send's result when the runtime refused the message. */
+export const DROPPED = -2;
+
+/**
+ * What became of a send: the message's size in bytes once it is written (Bun reports it as it sends,
+ * so the echo path never scans a text message for its UTF-8 size), or {@link QUEUED} or {@link DROPPED}.
+ */
+export type SendResult = number;
 
 /** The runtime's socket, as seen by a session. Each entry adapts its native socket to this. */
 export interface Peer {
   /** Sends one message; `compress` is a request the runtime may ignore (Deno cannot deflate). */
-  send(message: Message, options: { compress: boolean }): SendStatus;
+  send(message: Message, options: { compress: boolean }): SendResult;
   /** Bytes queued for the client and not yet written to the socket. */
   bufferedAmount(): number;
   close(code: number, reason: string): void;
@@ -34,6 +42,12 @@ export interface Peer {
   /** Drops the TCP connection without a closing handshake. */
   terminate?(): void;
 }
+
+/** Wraps each connection's peer: how a test fixture breaks the echo without touching Echo's logic. */
+export type PeerWrapper = (peer: Peer) => Peer;
+
+/** The wrapper that leaves the peer as the runtime gave it. */
+export const unwrapped: PeerWrapper = (peer) => peer;
 
 /** Close codes Echo sends (RFC 6455 §7.4.1). */
 export const CLOSE = {
@@ -54,6 +68,8 @@ export class EchoSession implements Member {
   readonly connection: Connection;
   #peer: Peer;
   #context: Context;
+  /** Whether compression can be asked for: only permessage-deflate connections (Bun) compress. */
+  #deflate: boolean;
   #lastHeard = Date.now();
   /** Set by every frame; the keepalive sweep turns it into `#lastHeard` (no clock read per message). */
   #heardSinceSweep = false;
@@ -68,6 +84,7 @@ export class EchoSession implements Member {
     this.#peer = peer;
     this.connection = connection;
     this.#context = context;
+    this.#deflate = connection.extensions !== "";
     context.registry.opened(connection);
     context.hub.add(this);
     context.logger.log("info", "open", {
@@ -99,32 +116,44 @@ export class EchoSession implements Member {
   receive(message: Message): void {
     this.heard();
     if (this.#closingSince !== undefined) return; // the close frame already told the client why
+    const counted = this.connection.received.messages;
     try {
-      // Sized once: the limit, the counters and the compression rule would each scan a string.
-      const size = messageSize(message);
       const { maxMessageBytes, maxBufferedBytes } = this.#context.config;
-      if (size > maxMessageBytes) {
+      const size = oversize(message, maxMessageBytes);
+      if (size !== undefined) {
         return this.close(CLOSE.TOO_BIG, `message of ${size} bytes exceeds the limit of ${maxMessageBytes}`);
       }
-      this.#context.registry.received(this.connection, message, size);
-      if (!this.#delayed) return this.#echo(message, size);
+      if (!this.#delayed) return this.#echo(message);
+      const bytes = messageSize(message);
+      this.#context.registry.received(this.connection, bytes);
       // Delayed echoes count against the same limit as echoes the client has not read yet.
-      this.#delayed.push(message, size);
+      this.#delayed.push(message, bytes);
       if (this.#delayed.pendingBytes <= maxBufferedBytes) return;
       if (this.#peer.pause) this.#peer.pause();
       else this.#overflow("delayed echoes exceed the send buffer limit");
     } catch (error) {
+      // The client did send it, even if its echo failed.
+      if (this.connection.received.messages === counted) {
+        this.#context.registry.received(this.connection, messageSize(message));
+      }
       this.#fail(error);
     }
   }
 
-  #echo(message: Message, size: number): void {
-    const knobs = this.connection.knobs;
-    const status = this.#peer.send(message, { compress: knobs.compress ?? shouldCompress(message, size) });
-    if (status === "dropped") return this.#overflow("the runtime dropped an echo");
-    this.#context.registry.sent(this.connection, message, size);
+  /**
+   * Sends one echo and counts it; `size` is known for a delayed echo, whose arrival was counted then.
+   * Otherwise the size comes from the send where the runtime reports it, so no text is scanned here.
+   */
+  #echo(message: Message, size?: number): void {
+    const registry = this.#context.registry;
+    const compress = this.#deflate && (this.connection.knobs.compress ?? shouldCompress(message, size));
+    const result = this.#peer.send(message, { compress });
+    const bytes = result >= 0 ? result : size ?? messageSize(message);
+    if (size === undefined) registry.received(this.connection, bytes);
+    if (result === DROPPED) return this.#overflow("the runtime dropped an echo");
+    registry.sent(this.connection, bytes);
     this.#afterEcho();
-    if (status === "sent" || this.#closingSince !== undefined) return;
+    if (result !== QUEUED || this.#closingSince !== undefined) return;
     if (this.#peer.pause) this.#peer.pause();
     else if (this.#peer.bufferedAmount() > this.#context.config.maxBufferedBytes) {
       this.#overflow("client is not reading its echoes");

@@ -9,11 +9,14 @@ import {
   CLOSE,
   CLOSE_TIMEOUT_MS,
   DRAIN_POLL_MS,
+  DROPPED,
   EchoSession,
   type Message,
   type Peer,
-  type SendStatus,
+  QUEUED,
+  type SendResult,
 } from "./session.ts";
+import { messageSize } from "./utf8.ts";
 import { type LoggedEvent, type TestContext, testContext } from "./testing_context.ts";
 
 /** A Peer that records what the session asked of it, answers sends as told, and can fail. */
@@ -22,16 +25,16 @@ class FakePeer implements Peer {
   closes: Array<{ code: number; reason: string }> = [];
   calls: string[] = [];
   /** What the next sends report; "queued" also grows the buffer by the message's length. */
-  status: SendStatus = "sent";
+  status: "sent" | "queued" | "dropped" = "sent";
   buffered = 0;
   failSend: Error | null = null;
   failClose: Error | null = null;
 
-  send(message: Message, options: { compress: boolean }): SendStatus {
+  send(message: Message, options: { compress: boolean }): SendResult {
     if (this.failSend) throw this.failSend;
     this.sends.push({ message, compress: options.compress });
     if (this.status === "queued") this.buffered += message.length;
-    return this.status;
+    return { sent: messageSize(message), queued: QUEUED, dropped: DROPPED }[this.status];
   }
 
   bufferedAmount(): number {
@@ -71,7 +74,7 @@ interface Setup<P extends FakePeer> {
 
 /** A session on a fresh test context, or on `on`'s (another setup's) to share it. */
 function setup<P extends FakePeer = FakePeer>(
-  options: { peer?: P; config?: Partial<Config>; on?: TestContext } = {},
+  options: { peer?: P; config?: Partial<Config>; on?: TestContext; extensions?: string } = {},
 ): Setup<P> {
   const { context, events } = options.on ?? testContext(options.config);
   const registry = context.registry;
@@ -79,7 +82,7 @@ function setup<P extends FakePeer = FakePeer>(
     id: registry.nextId(),
     remoteAddress: "127.0.0.1",
     protocol: "chat",
-    extensions: "",
+    extensions: options.extensions ?? "",
   });
   const peer = options.peer ?? (new FakePeer() as P);
   const session = new EchoSession(peer, connection, context);
@@ -132,14 +135,29 @@ describe("EchoSession: echo", () => {
     assert.deepEqual(peer.closes, []);
   });
 
-  test("asks for compression by the COMPRESS_MIN_BYTES rule", () => {
-    const { peer, session } = setup();
+  test("on a deflate connection, asks for compression by the COMPRESS_MIN_BYTES rule", () => {
+    const { peer, session } = setup({ extensions: "permessage-deflate" });
     session.receive("a".repeat(COMPRESS_MIN_BYTES - 1));
     session.receive("a".repeat(COMPRESS_MIN_BYTES));
     session.receive(new Uint8Array(COMPRESS_MIN_BYTES - 1));
     session.receive(new Uint8Array(COMPRESS_MIN_BYTES));
     session.receive("é".repeat(COMPRESS_MIN_BYTES / 2));
     assert.deepEqual(peer.sends.map((s) => s.compress), [false, true, false, true, true]);
+  });
+
+  test("without deflate negotiated, never asks for compression", () => {
+    const { peer, session } = setup();
+    session.receive("a".repeat(COMPRESS_MIN_BYTES));
+    session.receive(new Uint8Array(COMPRESS_MIN_BYTES));
+    assert.deepEqual(peer.sends.map((s) => s.compress), [false, false]);
+  });
+
+  test("counts the size a runtime reports for its send", () => {
+    const { peer, connection, session } = setup();
+    peer.send = (message) => (peer.sends.push({ message, compress: false }), 7);
+    session.receive("seven?");
+    assert.deepEqual(connection.received, { messages: 1, bytes: 7 });
+    assert.deepEqual(connection.sent, { messages: 1, bytes: 7 });
   });
 
   test("counts what it received and sent", () => {

@@ -34,3 +34,14 @@ export function utf8Length(text: string): number {
 export function messageSize(message: string | Uint8Array): number {
   return typeof message === "string" ? utf8Length(message) : message.byteLength;
 }
+
+/**
+ * The message's size when it exceeds `limit` bytes, else `undefined`. A string's UTF-8 size lies
+ * between its length and three times it, so most text is decided without a scan.
+ */
+export function oversize(message: string | Uint8Array, limit: number): number | undefined {
+  if (typeof message !== "string") return message.byteLength > limit ? message.byteLength : undefined;
+  if (message.length * 3 <= limit) return undefined;
+  const size = utf8Length(message);
+  return size > limit ? size : undefined;
+}

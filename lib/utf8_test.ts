@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { messageSize, utf8Length } from "./utf8.ts";
+import { messageSize, oversize, utf8Length } from "./utf8.ts";
 
 const encoder = new TextEncoder();
 
@@ -70,5 +70,26 @@ describe("messageSize", () => {
   test("counts a view's own bytes, not its buffer's", () => {
     const view = new Uint8Array(new ArrayBuffer(100), 10, 5);
     assert.equal(messageSize(view), 5);
+  });
+});
+
+describe("oversize", () => {
+  test("binary: its length when over the limit, else undefined", () => {
+    assert.equal(oversize(new Uint8Array(8), 8), undefined);
+    assert.equal(oversize(new Uint8Array(9), 8), 9);
+  });
+
+  test("text: its UTF-8 size when over the limit, also where .length is within it", () => {
+    assert.equal(oversize("12345678", 8), undefined);
+    assert.equal(oversize("123456789", 8), 9);
+    assert.equal(oversize("éééé", 8), undefined); // 4 units, 8 bytes
+    assert.equal(oversize("éééé€", 8), 11); // 5 units, 11 bytes
+    assert.equal(oversize("😀😀", 8), undefined); // 4 units, 8 bytes
+    assert.equal(oversize("😀😀a", 8), 9);
+  });
+
+  test("text far below the limit is decided by its length", () => {
+    assert.equal(oversize("€".repeat(1000), 3000), undefined);
+    assert.equal(oversize("€".repeat(1000), 2999), 3000);
   });
 });

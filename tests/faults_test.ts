@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ENTRIES, type RunningServer, startServer } from "./support/server.ts";
 import { handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
 import { CLIENTS } from "./support/clients.ts";
-import { FAULT_TRIGGER } from "./fixtures/faulty_registry.ts";
+import { FAULT_TRIGGER } from "./fixtures/faulty_peer.ts";
 
 for (const entry of ENTRIES) {
   describe(`a fault on ${entry.name} stays inside its connection`, () => {
