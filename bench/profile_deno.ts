@@ -1,6 +1,6 @@
 /**
  * Where Echo on Deno spends its JavaScript time under the 32-byte text load or the handshake load:
- * `bun run bench/profile_deno.ts [--workload text|handshakes]`. Deno has no `--cpu-prof`, so this
+ * `bun run bench/profile_deno.ts [--workload text|handshakes] [--script bench/bare_deno.ts]`. Deno has no `--cpu-prof`, so this
  * starts `deno run --inspect main.ts`, samples it through the DevTools protocol (`Profiler.start`
  * once Echo listens, `Profiler.stop` after the load), kills it and prints the report of
  * `bench/profile_report.ts`.
@@ -123,6 +123,9 @@ async function withSourceLines(inspector: Inspector, profile: CpuProfile): Promi
 
 /** The inspector session, from `start` to `finish`. */
 let inspector: Inspector;
+const args = process.argv.slice(2);
+// `--script bench/bare_deno.ts` profiles the bare echo under the same load, for comparison.
+const script = args.includes("--script") ? args[args.indexOf("--script") + 1] : "main.ts";
 
 await profileEcho({
   command: [
@@ -131,7 +134,7 @@ await profileEcho({
     "--inspect=127.0.0.1:0",
     "--allow-net",
     "--allow-env",
-    "main.ts",
+    script,
   ],
   async start(echo) {
     // Deno prints the inspector's address before it runs main.ts.
@@ -147,4 +150,4 @@ await profileEcho({
     inspector.close();
     return mapped;
   },
-}, process.argv.slice(2));
+}, args);

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Knobs } from "./knobs.ts";
+import { type Knobs, NO_KNOBS } from "./knobs.ts";
+import { requestTarget, type Target } from "./target.ts";
 
 /** Message and byte counts in one direction. */
 export interface Traffic {
@@ -46,6 +47,8 @@ export interface Connection {
 /** What the handshake decided and what only the runtime knows about the client. */
 export interface ConnectionFacts {
   id: number;
+  /** The request URL's path and query, read once by the handler (default: read from the request). */
+  target?: Target;
   remoteAddress: string;
   protocol: string | undefined;
   /** What the runtime's 101 answers to the offered extensions (`""` for none). */
@@ -55,12 +58,12 @@ export interface ConnectionFacts {
 
 /** Captures a connection's facts from its upgrade request. */
 export function captureConnection(request: Request, facts: ConnectionFacts): Connection {
-  const url = new URL(request.url);
+  const { path, query } = facts.target ?? requestTarget(request.url);
   const headers = request.headers;
   return {
     id: facts.id,
-    tag: url.searchParams.get("tag"),
-    path: url.pathname,
+    tag: query?.get("tag") ?? null,
+    path,
     remoteAddress: facts.remoteAddress,
     openedAt: Date.now(),
     request: {
@@ -72,7 +75,7 @@ export function captureConnection(request: Request, facts: ConnectionFacts): Con
     },
     protocol: facts.protocol ?? "",
     extensions: facts.extensions,
-    knobs: facts.knobs ?? {},
+    knobs: facts.knobs ?? NO_KNOBS,
     pings: { sent: 0, pongs: 0 },
     received: { messages: 0, bytes: 0 },
     sent: { messages: 0, bytes: 0 },

@@ -11,6 +11,7 @@ import { checkHandshake, isWebSocketUpgrade, refuse, type RefusedHandshake } fro
 import { checkKnobs } from "./knobs.ts";
 import { describeError } from "./log.ts";
 import { route } from "./routes.ts";
+import { requestTarget } from "./target.ts";
 
 /**
  * Performs the runtime's native upgrade. Returns the 101 response (Deno) or `undefined` when
@@ -40,7 +41,8 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
       };
       const handshake = checkHandshake(request, context.config);
       if (!handshake.ok) return refused(handshake, client, context);
-      const asked = checkKnobs(request, {
+      const target = requestTarget(request.url);
+      const asked = checkKnobs(target.query, {
         enabled: context.config.knobs === "on",
         unsupported: context.unsupportedKnobs,
       });
@@ -49,6 +51,7 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
       if (busy) return refused(busy, client, context);
       connection = captureConnection(request, {
         id: context.registry.nextId(),
+        target,
         remoteAddress: client.remoteAddress,
         protocol: asked.knobs.protocol ?? handshake.protocol,
         knobs: asked.knobs,
@@ -62,18 +65,19 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
 }
 
 function admission(context: Context): RefusedHandshake | undefined {
-  const retry = { "retry-after": String(RETRY_AFTER_SECONDS) };
-  if (context.hub.draining) return refuse(503, "shutting_down", "server is shutting down", retry);
+  if (context.hub.draining) return refuse(503, "shutting_down", "server is shutting down", RETRY);
   if (context.hub.members.size >= context.config.maxConnections) {
     return refuse(
       503,
       "capacity",
       `server is at its limit of ${context.config.maxConnections} connections`,
-      retry,
+      RETRY,
     );
   }
   return undefined;
 }
+
+const RETRY = { "retry-after": String(RETRY_AFTER_SECONDS) };
 
 function refused(handshake: RefusedHandshake, client: Client, context: Context): Response {
   context.registry.refusedHandshake(handshake.reason);

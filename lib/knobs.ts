@@ -36,6 +36,9 @@ export interface Knobs {
   protocol?: string;
 }
 
+/** A plain echo's knobs, shared by every connection that asked for none. */
+export const NO_KNOBS: Knobs = Object.freeze({});
+
 /** Every query parameter Echo reads from a WebSocket URL; `tag` is not a knob. */
 export const KNOB_PARAMETERS = [
   "delay",
@@ -99,9 +102,10 @@ const isKnob = (name: string): name is KnobParameter => (KNOB_PARAMETERS as read
  * any query must still upgrade, RFC 6455 §3) and are ignored, except a near miss of a knob's name
  * (`dealy`, `ping-ms`, `Delay`): that refuses the handshake instead of silently giving a plain echo.
  */
-export function parseKnobs(url: URL, options: KnobOptions): Knobs | KnobError {
+export function parseKnobs(query: URLSearchParams | null, options: KnobOptions): Knobs | KnobError {
+  if (query === null) return NO_KNOBS;
   const params = new Map<string, string>();
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of query) {
     if (name === "tag") continue;
     if (!isKnob(name)) {
       const meant = options.enabled ? nearMiss(name) : undefined;
@@ -211,10 +215,10 @@ export function isKnobError(result: Knobs | KnobError): result is KnobError {
  * parameter, which is an HTTP-safe name only when it is a knob), or the status it asked for.
  */
 export function checkKnobs(
-  request: Request,
+  query: URLSearchParams | null,
   options: KnobOptions,
 ): { ok: true; knobs: Knobs } | RefusedHandshake {
-  const result = parseKnobs(new URL(request.url), options);
+  const result = parseKnobs(query, options);
   if (isKnobError(result)) {
     const name = isKnob(result.parameter) ? result.parameter : JSON.stringify(result.parameter.slice(0, 40));
     return refuse(result.status, "knob", `query parameter ${name}: ${result.message}`);

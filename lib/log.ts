@@ -37,6 +37,17 @@ export interface LoggerOptions {
 export function createLogger(write: (line: string) => void, options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
   const now = options.now ?? Date.now;
+  // Events come in bursts (a handshake logs at open and at close): format each millisecond once.
+  let lastMs = NaN;
+  let lastTime = "";
+  const timestamp = () => {
+    const ms = now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTime = new Date(ms).toISOString();
+    }
+    return lastTime;
+  };
   let held: string[] = [];
   const flush = () => {
     if (held.length === 0) return;
@@ -51,15 +62,11 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
   return {
     log(level, event, fields = {}) {
       if (LOG_LEVELS.indexOf(level) < threshold) return;
-      const time = new Date(now()).toISOString();
-      emit(
-        options.format === "json"
-          ? JSON.stringify({ time, level, event, ...fields })
-          : pretty(time, level, event, fields),
-      );
+      const time = timestamp();
+      emit(options.format === "json" ? json(time, level, event, fields) : pretty(time, level, event, fields));
     },
     announce(event, message, fields = {}) {
-      const time = new Date(now()).toISOString();
+      const time = timestamp();
       flush();
       write(
         options.format === "json"
@@ -69,6 +76,13 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
     },
     flush,
   };
+}
+
+/** `{"time":…,"level":…,"event":…,…fields}` without copying the fields into a new object first. */
+function json(time: string, level: LogLevel, event: string, fields: Fields): string {
+  const head = `{"time":"${time}","level":"${level}","event":${JSON.stringify(event)}`;
+  const rest = JSON.stringify(fields);
+  return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
 }
 
 function pretty(time: string, level: LogLevel, event: string, fields: Fields): string {

@@ -64,7 +64,12 @@ export class Registry {
     if (!this.live.delete(connection.id)) return;
     this.closes.set(closing.code, (this.closes.get(closing.code) ?? 0) + 1);
     const closedAt = Date.now();
-    this.recent.push({ ...connection, ...closing, closedAt, durationMs: closedAt - connection.openedAt });
+    // The record itself becomes the closed one: nothing else holds it once it has left `live`.
+    const record: ClosedConnection = Object.assign(connection, closing, {
+      closedAt,
+      durationMs: closedAt - connection.openedAt,
+    });
+    this.recent.push(record);
     if (this.recent.length > RECENT_LIMIT) this.recent.shift();
   }
 }

@@ -77,8 +77,8 @@ export class EchoSession implements Member {
   #closingSince: number | undefined;
   /** The `delay` knob's queue, when asked for. */
   #delayed: DelayLine<Message> | undefined;
-  /** The `ping_ms` and `close`+`after_ms` knobs' timers, cleared when the connection closes. */
-  #timers: Array<ReturnType<typeof setTimeout>> = [];
+  /** The knobs' and the closing's timers, cleared when the connection closes (none for a plain echo). */
+  #timers: Array<ReturnType<typeof setTimeout>> | undefined;
 
   constructor(peer: Peer, connection: Connection, context: Context) {
     this.#peer = peer;
@@ -105,9 +105,9 @@ export class EchoSession implements Member {
     if (delayMs) {
       this.#delayed = new DelayLine(delayMs, (message, size) => this.#releaseDelayed(message, size));
     }
-    if (pingMs) this.#timers.push(setInterval(() => this.#ping(), pingMs));
+    if (pingMs) this.#schedule(setInterval(() => this.#ping(), pingMs));
     if (close?.afterMs !== undefined) {
-      this.#timers.push(setTimeout(() => this.close(close.code, close.reason), close.afterMs));
+      this.#schedule(setTimeout(() => this.close(close.code, close.reason), close.afterMs));
     }
     this.#afterEcho();
   }
@@ -257,8 +257,13 @@ export class EchoSession implements Member {
     if (this.#beginClosing()) this.#peer.terminate?.();
   }
 
+  #schedule(timer: ReturnType<typeof setTimeout>): void {
+    (this.#timers ??= []).push(timer);
+  }
+
   #stopKnobs(): void {
-    for (const timer of this.#timers.splice(0)) clearTimeout(timer);
+    for (const timer of this.#timers ?? []) clearTimeout(timer);
+    this.#timers = undefined;
     this.#delayed?.clear();
   }
 
@@ -316,6 +321,6 @@ export class EchoSession implements Member {
       clearInterval(poll);
       this.#sendClose(code, reason);
     }, DRAIN_POLL_MS);
-    this.#timers.push(poll);
+    this.#schedule(poll);
   }
 }

@@ -22,5 +22,8 @@ export function splitList(value: string | null): string[] {
 
 /** True when the comma list contains `token`, compared case-insensitively. */
 export function listHasToken(value: string | null, token: string): boolean {
+  if (value === null) return false;
+  // A list of the token's length that holds the token is the token alone (the usual header).
+  if (value.length === token.length) return value.toLowerCase() === token;
   return splitList(value).some((item) => item.toLowerCase() === token);
 }

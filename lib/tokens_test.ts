@@ -57,6 +57,8 @@ describe("listHasToken", () => {
     assert.equal(listHasToken("", "upgrade"), false);
     assert.equal(listHasToken("upgrades", "upgrade"), false);
     assert.equal(listHasToken("keep-alive", "upgrade"), false);
+    assert.equal(listHasToken("upgrad,", "upgrade"), false, "as long as the token, but another list");
+    assert.equal(listHasToken("websocket", "upgrade"), false);
     assert.equal(listHasToken("up grade", "upgrade"), false);
   });
 });
