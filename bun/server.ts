@@ -51,7 +51,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
     // Bun answers the first offered subprotocol by itself unless told otherwise; with none chosen
     // (the protocol=none knob) it must not see the offer.
     if (!headers && connection.request.protocol !== null) request.headers.delete("sec-websocket-protocol");
-    if (server.upgrade(request, { data: { connection }, headers })) return undefined;
+    if (server.upgrade(request, { data: { connection, session: undefined }, headers })) return undefined;
     return new Response("The runtime refused this WebSocket upgrade\n", { status: 400 });
   }, context);
 

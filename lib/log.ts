@@ -27,11 +27,18 @@ export interface LoggerOptions {
   /** The clock, in milliseconds since the epoch. */
   now?: () => number;
   /**
-   * Hold lines and write them together once the current burst of events is handled: one write per
-   * burst instead of one per line (each is a synchronous write to stdout). `announce` still writes at once.
+   * Hold lines and write them together, at most {@link FLUSH_MS} after the first, or at once when
+   * {@link FLUSH_LINES} are held: each write to stdout is synchronous, and on Deno a timer per burst
+   * of events cost as much as the writes. `announce` and `flush` still write at once.
    */
   batch?: boolean;
 }
+
+/** How long a batching logger holds a line at most. */
+export const FLUSH_MS = 50;
+
+/** How many lines a batching logger holds at most. */
+export const FLUSH_LINES = 1000;
 
 /** A logger writing whole lines through `write` (the entry's stdout or stderr). */
 export function createLogger(write: (line: string) => void, options: LoggerOptions): Logger {
@@ -49,7 +56,10 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
     return lastTime;
   };
   let held: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
     if (held.length === 0) return;
     const lines = held;
     held = [];
@@ -57,7 +67,9 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
   };
   const emit = (line: string) => {
     if (!options.batch) return write(line);
-    if (held.push(line) === 1) setTimeout(flush, 0);
+    const count = held.push(line);
+    if (count >= FLUSH_LINES) flush();
+    else if (count === 1) timer = setTimeout(flush, FLUSH_MS);
   };
   return {
     log(level, event, fields = {}) {

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { LogLevel } from "./config.ts";
-import { createLogger, describeError, type LoggerOptions } from "./log.ts";
+import { createLogger, describeError, FLUSH_LINES, FLUSH_MS, type LoggerOptions } from "./log.ts";
 
 const NOW = Date.UTC(2030, 0, 2, 3, 4, 5, 678);
 const TIME = "2030-01-02T03:04:05.678Z";
@@ -152,15 +152,29 @@ describe("describeError", () => {
 });
 
 describe("createLogger: batching", () => {
-  test("holds lines of one burst and writes them in one call after it", async () => {
+  test("holds lines and writes them in one call FLUSH_MS after the first", async () => {
     const writes: string[] = [];
     const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
     log.log("info", "one");
-    log.log("info", "two");
-    assert.equal(writes.length, 0, "nothing is written during the burst");
     await new Promise((resolve) => setTimeout(resolve, 5));
+    log.log("info", "two");
+    assert.equal(writes.length, 0, "nothing is written before FLUSH_MS");
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 20));
     assert.equal(writes.length, 1);
     assert.deepEqual(writes[0].split("\n").map((line) => JSON.parse(line).event), ["one", "two"]);
+    log.log("info", "three");
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 20));
+    assert.deepEqual(writes.map((text) => text.split("\n").length), [2, 1], "a new batch after a write");
+  });
+
+  test("writes at once when FLUSH_LINES are held", () => {
+    const writes: string[] = [];
+    const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
+    for (let i = 0; i < FLUSH_LINES; i++) log.log("info", "line", { i });
+    assert.equal(writes.length, 1);
+    assert.equal(writes[0].split("\n").length, FLUSH_LINES);
+    log.flush();
+    assert.equal(writes.length, 1);
   });
 
   test("flush() and announce() write what is held at once, in order", () => {
