@@ -27,9 +27,10 @@ export interface LoggerOptions {
   /** The clock, in milliseconds since the epoch. */
   now?: () => number;
   /**
-   * Hold lines and write them together, at most {@link FLUSH_MS} after the first, or at once when
-   * {@link FLUSH_LINES} are held: each write to stdout is synchronous, and on Deno a timer per burst
-   * of events cost as much as the writes. `announce` and `flush` still write at once.
+   * Hold info and debug lines and write them together, at most {@link FLUSH_MS} after the first, or at
+   * once when {@link FLUSH_LINES} are held: each write to stdout is synchronous, and on Deno a timer per
+   * burst of events cost as much as the writes. A warning or an error is written at once, after what is
+   * held; so are `announce` and `flush`.
    */
   batch?: boolean;
 }
@@ -39,6 +40,9 @@ export const FLUSH_MS = 50;
 
 /** How many lines a batching logger holds at most. */
 export const FLUSH_LINES = 1000;
+
+/** Warnings and errors are written at once: an operator should see them when they happen. */
+const URGENT = LOG_LEVELS.indexOf("warn");
 
 /** A logger writing whole lines through `write` (the entry's stdout or stderr). */
 export function createLogger(write: (line: string) => void, options: LoggerOptions): Logger {
@@ -65,17 +69,21 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
     held = [];
     write(lines.join("\n"));
   };
-  const emit = (line: string) => {
+  const emit = (line: string, urgent: boolean) => {
     if (!options.batch) return write(line);
     const count = held.push(line);
-    if (count >= FLUSH_LINES) flush();
+    if (urgent || count >= FLUSH_LINES) flush();
     else if (count === 1) timer = setTimeout(flush, FLUSH_MS);
   };
   return {
     log(level, event, fields = {}) {
-      if (LOG_LEVELS.indexOf(level) < threshold) return;
+      const rank = LOG_LEVELS.indexOf(level);
+      if (rank < threshold) return;
       const time = timestamp();
-      emit(options.format === "json" ? json(time, level, event, fields) : pretty(time, level, event, fields));
+      const line = options.format === "json"
+        ? json(time, level, event, fields)
+        : pretty(time, level, event, fields);
+      emit(line, rank >= URGENT);
     },
     announce(event, message, fields = {}) {
       const time = timestamp();

@@ -167,6 +167,17 @@ describe("createLogger: batching", () => {
     assert.deepEqual(writes.map((text) => text.split("\n").length), [2, 1], "a new batch after a write");
   });
 
+  test("a warning or an error is written at once, after the lines held before it", () => {
+    for (const level of ["warn", "error"] as const) {
+      const writes: string[] = [];
+      const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
+      log.log("info", "open");
+      log.log(level, "failure");
+      assert.equal(writes.length, 1, level);
+      assert.deepEqual(writes[0].split("\n").map((line) => JSON.parse(line).event), ["open", "failure"]);
+    }
+  });
+
   test("writes at once when FLUSH_LINES are held", () => {
     const writes: string[] = [];
     const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
