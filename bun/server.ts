@@ -110,9 +110,9 @@ class BunPeer implements Peer {
   constructor(ws: ServerWebSocket<SocketData>) {
     this.#ws = ws;
   }
-  send(message: Message, options: { compress: boolean }): SendResult {
+  send(message: Message, compress: boolean): SendResult {
     // Bun returns the payload's size (also when it compresses), -1 when queued, 0 when dropped.
-    const result = this.#ws.send(message, options.compress);
+    const result = this.#ws.send(message, compress);
     if (result !== 0) return result === -1 ? QUEUED : result;
     // An empty message on an open socket is also 0.
     const empty = typeof message === "string" ? message.length === 0 : message.byteLength === 0;

@@ -54,6 +54,12 @@ export class Registry {
     count(bytes, connection.sent, this.totals.sent);
   }
 
+  /** Counts a message of `bytes` bytes received and echoed at once (the usual case: one call per message). */
+  echoed(connection: Connection, bytes: number): void {
+    count(bytes, connection.received, this.totals.received);
+    count(bytes, connection.sent, this.totals.sent);
+  }
+
   /** Counts a refused handshake. */
   refusedHandshake(reason: string): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);

@@ -68,6 +68,18 @@ describe("Registry", () => {
     assert.deepEqual(registry.totals.sent, { messages: 3, bytes: 15 });
   });
 
+  test("echoed() counts one message each way", () => {
+    const registry = new Registry();
+    const a = connect(registry);
+    registry.opened(a);
+    registry.echoed(a, 7);
+    registry.echoed(a, 0);
+    assert.deepEqual(a.received, { messages: 2, bytes: 7 });
+    assert.deepEqual(a.sent, { messages: 2, bytes: 7 });
+    assert.deepEqual(registry.totals.received, { messages: 2, bytes: 7 });
+    assert.deepEqual(registry.totals.sent, { messages: 2, bytes: 7 });
+  });
+
   test("closed() moves a connection from live to recent with how and when it ended", () => {
     const registry = new Registry();
     const a = connect(registry, "a");

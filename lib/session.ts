@@ -29,8 +29,11 @@ export type SendResult = number;
 
 /** The runtime's socket, as seen by a session. Each entry adapts its native socket to this. */
 export interface Peer {
-  /** Sends one message; `compress` is a request the runtime may ignore (Deno cannot deflate). */
-  send(message: Message, options: { compress: boolean }): SendResult;
+  /**
+   * Sends one message; `compress` is a request the runtime may ignore (Deno cannot deflate). A flag,
+   * not an options object: this runs once per message.
+   */
+  send(message: Message, compress: boolean): SendResult;
   /** Bytes queued for the client and not yet written to the socket. */
   bufferedAmount(): number;
   close(code: number, reason: string): void;
@@ -70,6 +73,8 @@ export class EchoSession implements Member {
   #context: Context;
   /** Whether compression can be asked for: only permessage-deflate connections (Bun) compress. */
   #deflate: boolean;
+  /** Whether a knob acts on the number of echoes (`close`+`after`, `drop_after`). */
+  #countsEchoes: boolean;
   #lastHeard = Date.now();
   /** Set by every frame; the keepalive sweep turns it into `#lastHeard` (no clock read per message). */
   #heardSinceSweep = false;
@@ -85,6 +90,8 @@ export class EchoSession implements Member {
     this.connection = connection;
     this.#context = context;
     this.#deflate = connection.extensions !== "";
+    const { close, dropAfter } = connection.knobs;
+    this.#countsEchoes = close?.after !== undefined || dropAfter !== undefined;
     context.registry.opened(connection);
     context.hub.add(this);
     context.logger.log("info", "open", {
@@ -147,12 +154,15 @@ export class EchoSession implements Member {
   #echo(message: Message, size?: number): void {
     const registry = this.#context.registry;
     const compress = this.#deflate && (this.connection.knobs.compress ?? shouldCompress(message, size));
-    const result = this.#peer.send(message, { compress });
+    const result = this.#peer.send(message, compress);
     const bytes = result >= 0 ? result : size ?? messageSize(message);
-    if (size === undefined) registry.received(this.connection, bytes);
-    if (result === DROPPED) return this.#overflow("the runtime dropped an echo");
-    registry.sent(this.connection, bytes);
-    this.#afterEcho();
+    if (result === DROPPED) {
+      if (size === undefined) registry.received(this.connection, bytes);
+      return this.#overflow("the runtime dropped an echo");
+    }
+    if (size === undefined) registry.echoed(this.connection, bytes);
+    else registry.sent(this.connection, bytes);
+    if (this.#countsEchoes) this.#afterEcho();
     if (result !== QUEUED || this.#closingSince !== undefined) return;
     if (this.#peer.pause) this.#peer.pause();
     else if (this.#peer.bufferedAmount() > this.#context.config.maxBufferedBytes) {

@@ -30,9 +30,9 @@ class FakePeer implements Peer {
   failSend: Error | null = null;
   failClose: Error | null = null;
 
-  send(message: Message, options: { compress: boolean }): SendResult {
+  send(message: Message, compress: boolean): SendResult {
     if (this.failSend) throw this.failSend;
-    this.sends.push({ message, compress: options.compress });
+    this.sends.push({ message, compress });
     if (this.status === "queued") this.buffered += message.length;
     return { sent: messageSize(message), queued: QUEUED, dropped: DROPPED }[this.status];
   }
