@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { messageSize } from "./utf8.ts";
+import { exceedsBytes } from "./utf8.ts";
 
 /**
  * Messages shorter than this are sent uncompressed: DEFLATE's block overhead makes them
@@ -18,10 +18,5 @@ export const COMPRESS_MIN_BYTES = 64;
  */
 export function shouldCompress(message: string | Uint8Array, bytes?: number): boolean {
   if (bytes !== undefined) return bytes >= COMPRESS_MIN_BYTES;
-  // A string's UTF-8 size lies between its length and three times it: only mid-length strings are scanned.
-  if (typeof message === "string") {
-    if (message.length >= COMPRESS_MIN_BYTES) return true;
-    if (message.length * 3 < COMPRESS_MIN_BYTES) return false;
-  }
-  return messageSize(message) >= COMPRESS_MIN_BYTES;
+  return exceedsBytes(message, COMPRESS_MIN_BYTES - 1);
 }

@@ -11,7 +11,7 @@ import type { Member } from "./hub.ts";
 import { shouldCompress } from "./compression.ts";
 import { DelayLine } from "./delay.ts";
 import { describeError } from "./log.ts";
-import { messageSize, oversize } from "./utf8.ts";
+import { exceedsBytes, messageSize } from "./utf8.ts";
 
 /** A WebSocket message: text arrives and leaves as a string, binary as bytes. */
 export type Message = string | Uint8Array;
@@ -126,8 +126,8 @@ export class EchoSession implements Member {
     const counted = this.connection.received.messages;
     try {
       const { maxMessageBytes, maxBufferedBytes } = this.#context.config;
-      const size = oversize(message, maxMessageBytes);
-      if (size !== undefined) {
+      if (exceedsBytes(message, maxMessageBytes)) {
+        const size = messageSize(message);
         return this.close(CLOSE.TOO_BIG, `message of ${size} bytes exceeds the limit of ${maxMessageBytes}`);
       }
       if (!this.#delayed) return this.#echo(message);

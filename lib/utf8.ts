@@ -36,12 +36,12 @@ export function messageSize(message: string | Uint8Array): number {
 }
 
 /**
- * The message's size when it exceeds `limit` bytes, else `undefined`. A string's UTF-8 size lies
- * between its length and three times it, so most text is decided without a scan.
+ * True when the message takes more than `limit` bytes. A string's UTF-8 size lies between its length
+ * and three times it, so only a string between `limit / 3` and `limit` units long is scanned.
  */
-export function oversize(message: string | Uint8Array, limit: number): number | undefined {
-  if (typeof message !== "string") return message.byteLength > limit ? message.byteLength : undefined;
-  if (message.length * 3 <= limit) return undefined;
-  const size = utf8Length(message);
-  return size > limit ? size : undefined;
+export function exceedsBytes(message: string | Uint8Array, limit: number): boolean {
+  if (typeof message !== "string") return message.byteLength > limit;
+  if (message.length > limit) return true;
+  if (message.length * 3 <= limit) return false;
+  return utf8Length(message) > limit;
 }

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { messageSize, oversize, utf8Length } from "./utf8.ts";
+import { exceedsBytes, messageSize, utf8Length } from "./utf8.ts";
 
 const encoder = new TextEncoder();
 
@@ -73,23 +73,24 @@ describe("messageSize", () => {
   });
 });
 
-describe("oversize", () => {
-  test("binary: its length when over the limit, else undefined", () => {
-    assert.equal(oversize(new Uint8Array(8), 8), undefined);
-    assert.equal(oversize(new Uint8Array(9), 8), 9);
+describe("exceedsBytes", () => {
+  test("binary: by its length", () => {
+    assert.equal(exceedsBytes(new Uint8Array(8), 8), false);
+    assert.equal(exceedsBytes(new Uint8Array(9), 8), true);
   });
 
-  test("text: its UTF-8 size when over the limit, also where .length is within it", () => {
-    assert.equal(oversize("12345678", 8), undefined);
-    assert.equal(oversize("123456789", 8), 9);
-    assert.equal(oversize("éééé", 8), undefined); // 4 units, 8 bytes
-    assert.equal(oversize("éééé€", 8), 11); // 5 units, 11 bytes
-    assert.equal(oversize("😀😀", 8), undefined); // 4 units, 8 bytes
-    assert.equal(oversize("😀😀a", 8), 9);
+  test("text: by its UTF-8 size, also where .length is within the limit", () => {
+    assert.equal(exceedsBytes("12345678", 8), false);
+    assert.equal(exceedsBytes("123456789", 8), true);
+    assert.equal(exceedsBytes("éééé", 8), false); // 4 units, 8 bytes
+    assert.equal(exceedsBytes("éééé€", 8), true); // 5 units, 11 bytes
+    assert.equal(exceedsBytes("😀😀", 8), false); // 4 units, 8 bytes
+    assert.equal(exceedsBytes("😀😀a", 8), true); // 9 bytes
   });
 
-  test("text far below the limit is decided by its length", () => {
-    assert.equal(oversize("€".repeat(1000), 3000), undefined);
-    assert.equal(oversize("€".repeat(1000), 2999), 3000);
+  test("text far below or above the limit is decided by its length", () => {
+    assert.equal(exceedsBytes("€".repeat(1000), 3000), false);
+    assert.equal(exceedsBytes("€".repeat(1000), 2999), true);
+    assert.equal(exceedsBytes("a".repeat(1000), 999), true);
   });
 });
