@@ -257,6 +257,23 @@ describe("createHandler: upgrades", () => {
   });
 });
 
+  test("reads an upgrade's headers one at a time with get, never all of them", () => {
+    // Deno answers `get` on a served request from the runtime, but `has` or iterating copies every
+    // header into the request, and an upgraded connection keeps its request: ~1.2 KB each.
+    const request = upgradeRequest({ origin: "https://app.example", "sec-websocket-protocol": "chat" });
+    const headers = request.headers;
+    const readsAll = () => {
+      throw new Error("read all headers");
+    };
+    for (const name of ["has", "entries", "keys", "values", "forEach", Symbol.iterator] as const) {
+      Object.defineProperty(headers, name, { value: readsAll });
+    }
+    const h = harness();
+    h.handler(request, CLIENT);
+    assert.equal(h.upgrades.length, 1);
+    assert.equal(h.upgrades[0].connection.protocol, "chat");
+  });
+
 describe("createHandler: origin", () => {
   const allowed = { allowedOrigins: ["https://app.example"] };
 

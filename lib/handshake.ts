@@ -63,21 +63,24 @@ export function checkHandshake(
       allow: "GET",
     });
   }
+  // Headers are read with `get` only: Deno's server answers `get` one header at a time, but `has`
+  // copies every header into the request, which the connection then keeps (~1.2 KB on Deno).
   // HTTP/1.1 requires Host (RFC 9112 §3.2) and so does the handshake (RFC 6455 §4.2.1 item 2);
   // both runtimes upgrade without one.
-  if (!request.headers.has("host")) return refuse(400, "host", "Host header is missing");
+  if (request.headers.get("host") === null) return refuse(400, "host", "Host header is missing");
   // The handshake is a GET without a body (RFC 6455 §4.1); Bun would upgrade one that has a
   // body framing header and leave the body's bytes to be read as frames.
   for (const name of ["content-length", "transfer-encoding"]) {
-    if (request.headers.has(name)) {
+    if (request.headers.get(name) !== null) {
       return refuse(400, "body", `an opening handshake has no body; remove ${name}`);
     }
   }
   if (!listHasToken(request.headers.get("connection"), "upgrade")) {
     return refuse(400, "connection", 'Connection header must contain the token "upgrade"');
   }
-  if (request.headers.get("sec-websocket-version") !== "13") {
-    const got = request.headers.has("sec-websocket-version") ? "unsupported" : "missing";
+  const version = request.headers.get("sec-websocket-version");
+  if (version !== "13") {
+    const got = version === null ? "missing" : "unsupported";
     return refuse(426, "version", `Sec-WebSocket-Version is ${got}; this server speaks version 13`, {
       "sec-websocket-version": "13",
     });
