@@ -52,11 +52,8 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     pid: Deno.pid,
     unsupportedKnobs: DENO_MISSING_KNOBS,
   });
-  const wrap = options.peer ?? unwrapped;
-  const handler = createHandler(
-    (request, connection) => upgrade(request, connection, { context, wrap }),
-    context,
-  );
+  const upgrading: Upgrading = { context, wrap: options.peer ?? unwrapped };
+  const handler = createHandler((request, connection) => upgrade(request, connection, upgrading), context);
   return {
     context,
     fetch: (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!,
@@ -99,11 +96,14 @@ const DENO_MISSING_KNOBS = {
   drop_after: "not available on Deno: its WebSocket cannot cut the TCP connection without a close frame",
 };
 
-function upgrade(
-  request: Request,
-  connection: Connection,
-  { context, wrap }: { context: Context; wrap: PeerWrapper },
-): Response {
+/** What every connection of one isolate opens its session with. */
+interface Upgrading {
+  context: Context;
+  wrap: PeerWrapper;
+}
+
+function upgrade(request: Request, connection: Connection, upgrading: Upgrading): Response {
+  const { context } = upgrading;
   // Deno pings a silent peer at half the idle timeout and closes it with 1001 at the timeout.
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: context.config.idleTimeoutSeconds,
@@ -112,26 +112,42 @@ function upgrade(
   // made in lib/ is written onto the 101 here instead of being passed to upgradeWebSocket.
   if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
   socket.binaryType = "arraybuffer";
-  let session: EchoSession | undefined;
-  socket.onopen = () => {
-    session = new EchoSession(wrap(new DenoPeer(socket)), connection, context);
-  };
-  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
-    session?.receive(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
-  };
-  socket.onclose = (event) => session?.closed(event.code, event.reason, { clean: event.wasClean });
+  const listener = new DenoSocket(socket, connection, upgrading);
+  for (const type of ["open", "message", "close"]) socket.addEventListener(type, listener);
   return response;
 }
 
 /**
- * Deno's socket as a session's peer. Deno cannot stop reading a client or deflate, so the session
- * caps bufferedAmount instead; its `send` reports no size, so the message is sized here.
+ * One Deno connection: the listener of its socket's events and its session's peer. One object
+ * per connection rather than three `on…` handlers, which Deno wraps in a closure each, and a peer.
+ * Deno cannot stop reading a client or deflate, so the session caps bufferedAmount instead; its
+ * `send` reports no size, so the message is sized here.
  */
-class DenoPeer implements Peer {
+class DenoSocket implements Peer, EventListenerObject {
   #socket: WebSocket;
-  constructor(socket: WebSocket) {
+  #connection: Connection;
+  #session: EchoSession | undefined;
+  #upgrading: Upgrading;
+
+  constructor(socket: WebSocket, connection: Connection, upgrading: Upgrading) {
     this.#socket = socket;
+    this.#connection = connection;
+    this.#upgrading = upgrading;
   }
+
+  handleEvent(event: Event): void {
+    if (event.type === "message") {
+      const data = (event as MessageEvent<string | ArrayBuffer>).data;
+      this.#session?.receive(typeof data === "string" ? data : new Uint8Array(data));
+    } else if (event.type === "open") {
+      const { context, wrap } = this.#upgrading;
+      this.#session = new EchoSession(wrap(this), this.#connection, context);
+    } else if (event.type === "close") {
+      const { code, reason, wasClean } = event as CloseEvent;
+      this.#session?.closed(code, reason, { clean: wasClean });
+    }
+  }
+
   send(message: Message): SendResult {
     this.#socket.send(message);
     return this.#socket.bufferedAmount > 0 ? QUEUED : messageSize(message);
