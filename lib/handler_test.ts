@@ -255,7 +255,6 @@ describe("createHandler: upgrades", () => {
     assert.equal(h.upgrades[0].connection.path, "/missing");
     assert.equal(h.upgrades[0].connection.tag, null);
   });
-});
 
   test("reads an upgrade's headers one at a time with get, never all of them", () => {
     // Deno answers `get` on a served request from the runtime, but `has` or iterating copies every
@@ -273,6 +272,7 @@ describe("createHandler: upgrades", () => {
     assert.equal(h.upgrades.length, 1);
     assert.equal(h.upgrades[0].connection.protocol, "chat");
   });
+});
 
 describe("createHandler: origin", () => {
   const allowed = { allowedOrigins: ["https://app.example"] };
