@@ -38,8 +38,11 @@ export interface LoggerOptions {
 /** How long a batching logger holds a line at most. */
 export const FLUSH_MS = 50;
 
-/** How many lines a batching logger holds at most. */
-export const FLUSH_LINES = 1000;
+/**
+ * How many lines a batching logger holds at most. Batches of 1,000 lines (~200 KB strings) left Bun
+ * ~0.45 KB more resident memory per connection after a burst of 5,000 upgrades than 64 or 256 did.
+ */
+export const FLUSH_LINES = 256;
 
 /** Warnings and errors are written at once: an operator should see them when they happen. */
 const URGENT = LOG_LEVELS.indexOf("warn");
