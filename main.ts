@@ -14,6 +14,7 @@ import { createLogger } from "./lib/log.ts";
 import {
   EchoSession,
   type Message,
+  type Opening,
   type Peer,
   type PeerWrapper,
   QUEUED,
@@ -52,8 +53,8 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     pid: Deno.pid,
     unsupportedKnobs: DENO_MISSING_KNOBS,
   });
-  const upgrading: Upgrading = { context, wrap: options.peer ?? unwrapped };
-  const handler = createHandler((request, connection) => upgrade(request, connection, upgrading), context);
+  const opening: Opening = { context, wrap: options.peer ?? unwrapped };
+  const handler = createHandler((request, connection) => upgrade(request, connection, opening), context);
   return {
     context,
     fetch: (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!,
@@ -96,14 +97,8 @@ const DENO_MISSING_KNOBS = {
   drop_after: "not available on Deno: its WebSocket cannot cut the TCP connection without a close frame",
 };
 
-/** What every connection of one isolate opens its session with. */
-interface Upgrading {
-  context: Context;
-  wrap: PeerWrapper;
-}
-
-function upgrade(request: Request, connection: Connection, upgrading: Upgrading): Response {
-  const { context } = upgrading;
+function upgrade(request: Request, connection: Connection, opening: Opening): Response {
+  const { context } = opening;
   // Deno pings a silent peer at half the idle timeout and closes it with 1001 at the timeout.
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: context.config.idleTimeoutSeconds,
@@ -112,7 +107,7 @@ function upgrade(request: Request, connection: Connection, upgrading: Upgrading)
   // made in lib/ is written onto the 101 here instead of being passed to upgradeWebSocket.
   if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
   socket.binaryType = "arraybuffer";
-  const listener = new DenoSocket(socket, connection, upgrading);
+  const listener = new DenoSocket(socket, connection, opening);
   for (const type of ["open", "message", "close"]) socket.addEventListener(type, listener);
   return response;
 }
@@ -127,12 +122,12 @@ class DenoSocket implements Peer, EventListenerObject {
   #socket: WebSocket;
   #connection: Connection;
   #session: EchoSession | undefined;
-  #upgrading: Upgrading;
+  #opening: Opening;
 
-  constructor(socket: WebSocket, connection: Connection, upgrading: Upgrading) {
+  constructor(socket: WebSocket, connection: Connection, opening: Opening) {
     this.#socket = socket;
     this.#connection = connection;
-    this.#upgrading = upgrading;
+    this.#opening = opening;
   }
 
   handleEvent(event: Event): void {
@@ -140,7 +135,7 @@ class DenoSocket implements Peer, EventListenerObject {
       const data = (event as MessageEvent<string | ArrayBuffer>).data;
       this.#session?.receive(typeof data === "string" ? data : new Uint8Array(data));
     } else if (event.type === "open") {
-      const { context, wrap } = this.#upgrading;
+      const { context, wrap } = this.#opening;
       this.#session = new EchoSession(wrap(this), this.#connection, context);
     } else if (event.type === "close") {
       const { code, reason, wasClean } = event as CloseEvent;

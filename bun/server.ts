@@ -16,6 +16,7 @@ import {
   DROPPED,
   EchoSession,
   type Message,
+  type Opening,
   type Peer,
   type PeerWrapper,
   QUEUED,
@@ -28,15 +29,9 @@ export interface ServeOptions {
   peer?: PeerWrapper;
 }
 
-interface SocketData {
-  connection: Connection;
-  session?: EchoSession;
-}
-
 /** Starts Echo on `Bun.serve` with its native WebSocket handler. */
-export function serve(settings: Settings, options: ServeOptions = {}): Server<SocketData> {
+export function serve(settings: Settings, options: ServeOptions = {}): Server<BunSocket> {
   const { config, tls } = settings;
-  const wrap = options.peer ?? unwrapped;
   const runtime = `Bun ${Bun.version}`;
   const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel, batch: true });
   // A copy, so that /info can report the port actually bound when 0 was asked for.
@@ -46,16 +41,17 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
     extensions: bunExtensions(config.deflate),
     pid: process.pid,
   });
+  const opening: Opening = { context, wrap: options.peer ?? unwrapped };
   const handler = createHandler((request, connection) => {
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
     // Bun answers the first offered subprotocol by itself unless told otherwise; with none chosen
     // (the protocol=none knob) it must not see the offer.
     if (!headers && connection.request.protocol !== null) request.headers.delete("sec-websocket-protocol");
-    if (server.upgrade(request, { data: { connection, session: undefined }, headers })) return undefined;
+    if (server.upgrade(request, { data: new BunSocket(connection), headers })) return undefined;
     return new Response("The runtime refused this WebSocket upgrade\n", { status: 400 });
   }, context);
 
-  const server: Server<SocketData> = Bun.serve<SocketData>({
+  const server: Server<BunSocket> = Bun.serve<BunSocket>({
     hostname: config.host,
     port: config.port,
     // Workers started by --workers share the port; the kernel spreads connections among them.
@@ -75,9 +71,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<So
       // Bun's idle timeout closes TCP without a close frame; the hub's keepalive closes with 1001.
       idleTimeout: 0,
       sendPings: false,
-      open(ws) {
-        ws.data.session = new EchoSession(wrap(new BunPeer(ws)), ws.data.connection, context);
-      },
+      open: (ws) => ws.data.open(ws, opening),
       message: (ws, message) => ws.data.session?.receive(message),
       drain: (ws) => ws.data.session?.drained(),
       ping: (ws) => ws.data.session?.heard(),
@@ -104,11 +98,20 @@ const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decomp
   off: false,
 };
 
-/** Bun's socket as a session's peer: a class, so that each connection holds one small object. */
-class BunPeer implements Peer {
-  #ws: ServerWebSocket<SocketData>;
-  constructor(ws: ServerWebSocket<SocketData>) {
+/**
+ * One Bun connection, as its socket's `data`: the facts captured at upgrade, then, once open, the
+ * session and the session's peer (one object per connection).
+ */
+class BunSocket implements Peer {
+  readonly connection: Connection;
+  session: EchoSession | undefined;
+  #ws!: ServerWebSocket<BunSocket>;
+  constructor(connection: Connection) {
+    this.connection = connection;
+  }
+  open(ws: ServerWebSocket<BunSocket>, { context, wrap }: Opening): void {
     this.#ws = ws;
+    this.session = new EchoSession(wrap(this), this.connection, context);
   }
   send(message: Message, compress: boolean): SendResult {
     // Bun returns the payload's size (also when it compresses), -1 when queued, 0 when dropped.
@@ -142,7 +145,7 @@ class BunPeer implements Peer {
 const WORKER_MARK = "ECHO_WORKER";
 
 /** Reads flags and environment, then serves or starts the workers; exits 2 on a bad option. */
-export function start(options: ServeOptions = {}): Server<SocketData> | undefined {
+export function start(options: ServeOptions = {}): Server<BunSocket> | undefined {
   const settings = loadConfig(Bun.argv.slice(2), {
     env: process.env,
     program: "bun run bun/server.ts",

@@ -4,7 +4,7 @@ import { type CliOptions, listeningLine, loadConfig, type Settings, shutDown } f
 import { type Config, DEFAULTS, helpText } from "./config.ts";
 import type { Context } from "./context.ts";
 import type { Member } from "./hub.ts";
-import { testContext } from "./testing_context.ts";
+import { testConnection, testContext } from "./testing_context.ts";
 
 /** Thrown by the fake exit so that `never` holds and the code can be read back. */
 class Exited {
@@ -252,6 +252,7 @@ describe("listeningLine", () => {
 
 /** A member that records the closes it was asked for and leaves the hub when told. */
 class FakeMember implements Member {
+  readonly connection = testConnection();
   closes: Array<[number, string]> = [];
   constructor(private leave: (member: FakeMember) => void) {}
   close(code: number, reason: string): void {

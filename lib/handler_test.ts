@@ -6,7 +6,7 @@ import type { Context } from "./context.ts";
 import { createHandler, type Handler, internalError, RETRY_AFTER_SECONDS, type Upgrade } from "./handler.ts";
 import { bunExtensions } from "./deflate.ts";
 import type { Registry } from "./registry.ts";
-import { type LoggedEvent, testContext } from "./testing_context.ts";
+import { type LoggedEvent, testConnection, testContext } from "./testing_context.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const CLIENT = { remoteAddress: "198.51.100.7" };
@@ -55,7 +55,7 @@ function upgradeRequest(
 }
 
 /** A hub member that does nothing: it only takes up a connection slot. */
-const SLOT = { close() {}, keepalive() {} };
+const SLOT = { connection: testConnection(), close() {}, keepalive() {} };
 
 async function refusal(
   h: Harness,
@@ -245,7 +245,7 @@ describe("createHandler: upgrades", () => {
     h.handler(upgradeRequest(), { remoteAddress: "::1" });
     assert.deepEqual(h.upgrades.map((u) => u.connection.id), [1, 2]);
     assert.deepEqual(h.upgrades.map((u) => u.connection.remoteAddress), ["198.51.100.7", "::1"]);
-    assert.equal(h.registry.live.size, 0);
+    assert.equal(h.context.hub.members.size, 0);
     assert.equal(h.registry.totals.connections, 0);
   });
 

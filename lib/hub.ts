@@ -1,12 +1,15 @@
 /**
- * The live sessions of one server: what shutdown closes, what MAX_CONNECTIONS counts, and what
- * the keepalive sweep visits where the runtime does not ping by itself.
+ * The live sessions of one server: what shutdown closes, what MAX_CONNECTIONS counts, what `/info`
+ * lists as live, and what the keepalive sweep visits where the runtime does not ping by itself.
  *
  * @module
  */
+import type { Connection } from "./connection.ts";
 
 /** What the hub needs of a session. */
 export interface Member {
+  /** The connection's record, which `/info` lists while it is live. */
+  readonly connection: Connection;
   close(code: number, reason: string): void;
   /** Pings when silent for half of `idleMs`, closes when silent for `idleMs`. */
   keepalive(now: number, idleMs: number): void;
@@ -23,9 +26,11 @@ export class Hub<M extends Member = Member> {
     this.members.add(member);
   }
 
-  remove(member: M): void {
-    this.members.delete(member);
+  /** Takes a member out; false when it was not in (already removed). */
+  remove(member: M): boolean {
+    if (!this.members.delete(member)) return false;
     if (this.members.size === 0) { for (const resolve of this.#emptied.splice(0)) resolve(); }
+    return true;
   }
 
   /** Sends every member a close frame. */

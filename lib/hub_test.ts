@@ -1,9 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Hub, type Member } from "./hub.ts";
+import { testConnection } from "./testing_context.ts";
 
 /** A member that records what the hub asked of it. */
 class FakeMember implements Member {
+  readonly connection = testConnection();
   closes: Array<[number, string]> = [];
   sweeps: Array<[number, number]> = [];
   close(code: number, reason: string): void {

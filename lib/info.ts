@@ -10,12 +10,15 @@ import type { Connection } from "./connection.ts";
 import { declineReason, type ExtensionPolicy } from "./deflate.ts";
 import { checkHandshake } from "./handshake.ts";
 import type { ProcessIdentity } from "./process.ts";
+import type { Hub } from "./hub.ts";
 import type { ClosedConnection, Registry } from "./registry.ts";
 import { VERSION } from "./version.ts";
 
 /** What `/info` reports from. */
 export interface InfoOptions {
   registry: Registry;
+  /** Whose members are the live connections. */
+  hub: Hub;
   /** Runtime name and version, e.g. `Deno 2.9.6`. */
   runtime: string;
   config: Readonly<Config>;
@@ -30,7 +33,7 @@ export const PRIVATE_FIELDS = ["tag", "remoteAddress", "origin", "userAgent", "k
 /** The answer to `GET /info` (and `/info?tag=`). */
 export async function infoResponse(request: Request, options: InfoOptions): Promise<Response> {
   const tag = new URL(request.url).searchParams.get("tag");
-  const { registry, config } = options;
+  const { registry, hub, config } = options;
   // A tag is a capability: whoever knows it sees its connections in full, so tags of other
   // connections are private too.
   const full = tag !== null || config.infoDetails === "full";
@@ -41,7 +44,7 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   ];
   // One synchronous snapshot: a connection closing while the records are awaited must not show
   // up both live and recent.
-  const live = [...registry.live.values()].filter(chosen);
+  const live = [...hub.members].map((member) => member.connection).filter(chosen);
   const recent = registry.recent.filter(chosen);
   const body = {
     echo: { version: VERSION },

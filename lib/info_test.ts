@@ -17,14 +17,14 @@ function twoConnections(config: Partial<Config> = {}, options: TestContextOption
     const request = new Request(`http://echo.test/?tag=${tag}`, {
       headers: { "sec-websocket-key": SEED_KEY, "user-agent": ua, origin: "https://site.example" },
     });
-    registry.opened(
-      captureConnection(request, {
-        id: registry.nextId(),
-        remoteAddress: "192.0.2.7",
-        protocol: "chat",
-        extensions: "",
-      }),
-    );
+    const connection = captureConnection(request, {
+      id: registry.nextId(),
+      remoteAddress: "192.0.2.7",
+      protocol: "chat",
+      extensions: "",
+    });
+    registry.opened();
+    context.hub.add({ connection, close() {}, keepalive() {} });
   }
   return context;
 }

@@ -115,14 +115,14 @@ describe("renderMetrics", () => {
 
   test("every counter moves with the registry and the hub", () => {
     const ctx = testContext().context;
-    const member = { close() {}, keepalive() {} };
     const connection = captureConnection(new Request("http://echo.test/"), {
       id: ctx.registry.nextId(),
       remoteAddress: "127.0.0.1",
       protocol: undefined,
       extensions: "",
     });
-    ctx.registry.opened(connection);
+    const member = { connection, close() {}, keepalive() {} };
+    ctx.registry.opened();
     ctx.hub.add(member);
     ctx.registry.received(connection, 6);
     ctx.registry.received(connection, 10);
@@ -157,7 +157,7 @@ describe("renderMetrics", () => {
         protocol: undefined,
         extensions: "",
       });
-      ctx.registry.opened(connection);
+      ctx.registry.opened();
       ctx.registry.closed(connection, { code, reason: "", closedBy: "client" });
     }
     const closes = parse(renderMetrics(ctx)).get("echo_closes_total")!.samples;

@@ -1,5 +1,6 @@
 /**
- * The process's record of its connections: live ones, and a bounded list of recent closes.
+ * The process's record of its connections: running totals and a bounded list of recent closes.
+ * Live connections are the hub's members (lib/hub.ts): one collection per connection, not two.
  *
  * @module
  */
@@ -22,9 +23,8 @@ export interface ClosedConnection extends Connection, Closing {
 /** How many closed connections are remembered. */
 export const RECENT_LIMIT = 100;
 
-/** Live and recently closed connections of this process, with running totals. */
+/** Recently closed connections of this process, with running totals. */
 export class Registry {
-  readonly live: Map<number, Connection> = new Map();
   readonly recent: ClosedConnection[] = [];
   readonly totals = { connections: 0, received: { messages: 0, bytes: 0 }, sent: { messages: 0, bytes: 0 } };
   /** Refused handshakes, by reason (see `Refusal` in handshake.ts). */
@@ -38,9 +38,8 @@ export class Registry {
     return ++this.#lastId;
   }
 
-  /** Records a connection whose handshake completed. */
-  opened(connection: Connection): void {
-    this.live.set(connection.id, connection);
+  /** Counts a connection whose handshake completed. */
+  opened(): void {
     this.totals.connections++;
   }
 
@@ -65,12 +64,11 @@ export class Registry {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
   }
 
-  /** Moves a connection from live to recent. */
+  /** Adds a connection that has ended to the recent ones; called once per connection. */
   closed(connection: Connection, closing: Closing): void {
-    if (!this.live.delete(connection.id)) return;
     this.closes.set(closing.code, (this.closes.get(closing.code) ?? 0) + 1);
     const closedAt = Date.now();
-    // The record itself becomes the closed one: nothing else holds it once it has left `live`.
+    // The record itself becomes the closed one: nothing else holds it once its session has left the hub.
     const record: ClosedConnection = Object.assign(connection, closing, {
       closedAt,
       durationMs: closedAt - connection.openedAt,

@@ -20,7 +20,6 @@ describe("Registry", () => {
 
   test("starts empty", () => {
     const registry = new Registry();
-    assert.equal(registry.live.size, 0);
     assert.deepEqual(registry.recent, []);
     assert.deepEqual(registry.totals, {
       connections: 0,
@@ -36,15 +35,10 @@ describe("Registry", () => {
     assert.equal(two.nextId(), 1);
   });
 
-  test("opened() records a live connection and counts it", () => {
+  test("opened() counts a connection", () => {
     const registry = new Registry();
-    const a = connect(registry);
-    const b = connect(registry);
-    registry.opened(a);
-    registry.opened(b);
-    assert.deepEqual([...registry.live.keys()], [1, 2]);
-    assert.equal(registry.live.get(1), a);
-    assert.equal(registry.live.get(2), b);
+    registry.opened();
+    registry.opened();
     assert.equal(registry.totals.connections, 2);
   });
 
@@ -52,8 +46,6 @@ describe("Registry", () => {
     const registry = new Registry();
     const a = connect(registry);
     const b = connect(registry);
-    registry.opened(a);
-    registry.opened(b);
     registry.received(a, 5);
     registry.received(a, 6);
     registry.received(b, 10);
@@ -71,7 +63,6 @@ describe("Registry", () => {
   test("echoed() counts one message each way", () => {
     const registry = new Registry();
     const a = connect(registry);
-    registry.opened(a);
     registry.echoed(a, 7);
     registry.echoed(a, 0);
     assert.deepEqual(a.received, { messages: 2, bytes: 7 });
@@ -80,16 +71,15 @@ describe("Registry", () => {
     assert.deepEqual(registry.totals.sent, { messages: 2, bytes: 7 });
   });
 
-  test("closed() moves a connection from live to recent with how and when it ended", () => {
+  test("closed() adds a connection to the recent ones with how and when it ended", () => {
     const registry = new Registry();
     const a = connect(registry, "a");
     a.openedAt = Date.now() - 1500;
-    registry.opened(a);
+    registry.opened();
     registry.received(a, 2);
     const before = Date.now();
     registry.closed(a, { code: 1000, reason: "bye", closedBy: "client" });
     const after = Date.now();
-    assert.equal(registry.live.size, 0);
     assert.equal(registry.recent.length, 1);
     const closed = registry.recent[0];
     assert.equal(closed.id, 1);
@@ -104,24 +94,12 @@ describe("Registry", () => {
     assert.equal(registry.totals.connections, 1, "closing does not change the total");
   });
 
-  test("closed() ignores connections that are not live, and a second close", () => {
-    const registry = new Registry();
-    const a = connect(registry);
-    registry.closed(a, { code: 1000, reason: "", closedBy: "client" });
-    assert.equal(registry.recent.length, 0);
-    registry.opened(a);
-    registry.closed(a, { code: 1000, reason: "", closedBy: "client" });
-    registry.closed(a, { code: 1006, reason: "", closedBy: "network" });
-    assert.equal(registry.recent.length, 1);
-    assert.equal(registry.recent[0].code, 1000);
-  });
-
   test("keeps only the RECENT_LIMIT most recent closes, oldest first", () => {
     const registry = new Registry();
     const total = RECENT_LIMIT + 25;
     for (let i = 0; i < total; i++) {
       const connection = connect(registry);
-      registry.opened(connection);
+      registry.opened();
       registry.received(connection, 3);
       registry.closed(connection, { code: 1000, reason: `r${i}`, closedBy: "server" });
     }
@@ -133,7 +111,6 @@ describe("Registry", () => {
       registry.recent.map((c) => c.id),
       Array.from({ length: RECENT_LIMIT }, (_, i) => i + 26),
     );
-    assert.equal(registry.live.size, 0);
     assert.deepEqual(registry.totals, {
       connections: total,
       received: { messages: total, bytes: 3 * total },
@@ -145,21 +122,10 @@ describe("Registry", () => {
     const registry = new Registry();
     for (let i = 0; i < RECENT_LIMIT; i++) {
       const connection = connect(registry);
-      registry.opened(connection);
+      registry.opened();
       registry.closed(connection, { code: 1000, reason: "", closedBy: "client" });
     }
     assert.equal(registry.recent.length, RECENT_LIMIT);
-    assert.equal(registry.recent[0].id, 1);
-  });
-
-  test("leaves other live connections alone when one closes", () => {
-    const registry = new Registry();
-    const a = connect(registry);
-    const b = connect(registry);
-    registry.opened(a);
-    registry.opened(b);
-    registry.closed(a, { code: 1001, reason: "", closedBy: "network" });
-    assert.deepEqual([...registry.live.keys()], [2]);
     assert.equal(registry.recent[0].id, 1);
   });
 });

@@ -52,6 +52,12 @@ export type PeerWrapper = (peer: Peer) => Peer;
 /** The wrapper that leaves the peer as the runtime gave it. */
 export const unwrapped: PeerWrapper = (peer) => peer;
 
+/** What an entry opens each connection's session with: one object for all of a server's connections. */
+export interface Opening {
+  context: Context;
+  wrap: PeerWrapper;
+}
+
 /** Close codes Echo sends (RFC 6455 §7.4.1). */
 export const CLOSE = {
   GOING_AWAY: 1001,
@@ -92,7 +98,7 @@ export class EchoSession implements Member {
     this.#deflate = connection.extensions !== "";
     const { close, dropAfter } = connection.knobs;
     this.#countsEchoes = close?.after !== undefined || dropAfter !== undefined;
-    context.registry.opened(connection);
+    context.registry.opened();
     context.hub.add(this);
     context.logger.log("info", "open", {
       id: connection.id,
@@ -277,8 +283,9 @@ export class EchoSession implements Member {
     this.#delayed?.clear();
   }
 
-  /** Records the end of the connection; called once by the entry when the socket closes. */
+  /** Records the end of the connection; called by the entry when the socket closes (again: ignored). */
   closed(code: number, reason: string, options: { clean: boolean }): void {
+    if (!this.#context.hub.remove(this)) return;
     const closedBy: Closing["closedBy"] = this.#closingSince !== undefined
       ? "server"
       : options.clean
@@ -286,7 +293,6 @@ export class EchoSession implements Member {
       : "network";
     const connection = this.connection;
     this.#stopKnobs();
-    this.#context.hub.remove(this);
     this.#context.registry.closed(connection, { code, reason, closedBy });
     this.#context.logger.log("info", "close", {
       id: connection.id,

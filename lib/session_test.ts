@@ -99,10 +99,9 @@ describe("EchoSession: opening", () => {
     assert.deepEqual({ ...CLOSE }, { GOING_AWAY: 1001, POLICY: 1008, TOO_BIG: 1009, INTERNAL_ERROR: 1011 });
   });
 
-  test("registers the connection as live, joins the hub and logs the open", () => {
+  test("counts the connection, joins the hub (where /info finds it live) and logs the open", () => {
     const { context, registry, connection, session, events } = setup();
     assert.equal(session.connection, connection);
-    assert.equal(registry.live.get(connection.id), connection);
     assert.equal(registry.totals.connections, 1);
     assert.deepEqual([...context.hub.members], [session]);
     assert.equal(events.length, 1);
@@ -452,7 +451,6 @@ describe("EchoSession: closed()", () => {
     session.receive("abc");
     session.close(1001, "going away");
     session.closed(1001, "going away", { clean: true });
-    assert.equal(registry.live.size, 0);
     assert.equal(context.hub.members.size, 0);
     assert.equal(registry.recent.length, 1);
     const closed = registry.recent[0];
@@ -517,6 +515,15 @@ describe("EchoSession: closed()", () => {
     session.closed(1006, "", { clean: false });
     const closed = registry.recent[0];
     assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1006, "", "network"]);
+  });
+
+  test("a second closed() is ignored: one recent record, one log line", () => {
+    const { registry, session, events } = setup();
+    session.closed(1000, "bye", { clean: true });
+    session.closed(1006, "", { clean: false });
+    assert.deepEqual(registry.recent.map((c) => c.code), [1000]);
+    assert.equal(registry.totals.connections, 1);
+    assert.equal(events.filter((e) => e.event === "close").length, 1);
   });
 
   test("the last session to close empties the hub for shutdown", async () => {

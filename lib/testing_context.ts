@@ -5,6 +5,7 @@
  * @module
  */
 import { type Config, DEFAULTS } from "./config.ts";
+import { captureConnection, type Connection } from "./connection.ts";
 import { type Context, createContext } from "./context.ts";
 import { DENO_EXTENSIONS, type ExtensionPolicy } from "./deflate.ts";
 import { createLogger } from "./log.ts";
@@ -34,4 +35,14 @@ export function testContext(config: Partial<Config> = {}, options: TestContextOp
     logger,
   });
   return { context, events };
+}
+
+/** A connection record as an upgrade of `url` from 127.0.0.1 captures it, for hub members in tests. */
+export function testConnection(id = 1, url = "http://echo.test/"): Connection {
+  return captureConnection(new Request(url), {
+    id,
+    remoteAddress: "127.0.0.1",
+    protocol: undefined,
+    extensions: "",
+  });
 }
