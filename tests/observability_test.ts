@@ -116,4 +116,22 @@ for (const entry of ENTRIES) {
       for (const line of lines) assert.match(String(line.time), /^\d{4}-\d\d-\d\dT/);
     });
   });
+
+  test(`on ${entry.name}, a closed stdout loses the log lines, not the server`, async () => {
+    const running = await startServer(entry, { env: { LOG_FORMAT: "json" } });
+    try {
+      running.process.stdout!.destroy();
+      // Enough handshakes for batches of log lines to be written into the closed pipe.
+      for (let i = 0; i < 20; i++) {
+        const client = await RawClient.open(running.port, handshakeHeaders(), { path: `/?tag=lost${i}` });
+        client.send({ opcode: OP.CLOSE, payload: closePayload(1000, "") });
+        await client.ended();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal((await fetch(`${running.http}/healthz`)).status, 200);
+      assert.equal(running.process.exitCode, null);
+    } finally {
+      await running.stop();
+    }
+  });
 }
