@@ -69,10 +69,13 @@ export class Registry {
     this.closes.set(closing.code, (this.closes.get(closing.code) ?? 0) + 1);
     const closedAt = Date.now();
     // The record itself becomes the closed one: nothing else holds it once its session has left the hub.
-    const record: ClosedConnection = Object.assign(connection, closing, {
-      closedAt,
-      durationMs: closedAt - connection.openedAt,
-    });
+    // Field by field rather than Object.assign, which was ~1% of Deno's handshake profile.
+    const record = connection as ClosedConnection;
+    record.code = closing.code;
+    record.reason = closing.reason;
+    record.closedBy = closing.closedBy;
+    record.closedAt = closedAt;
+    record.durationMs = closedAt - connection.openedAt;
     this.recent.push(record);
     if (this.recent.length > RECENT_LIMIT) this.recent.shift();
   }
