@@ -231,7 +231,7 @@ async function connect(target: Target, behaviour: Behaviour, request = upgradeRe
 }
 
 /** Opens `count` connections, at most `parallel` handshakes at a time. */
-async function connectMany(target: Target, count: number, behaviour: Behaviour, parallel = 100): Promise<Conn[]> {
+export async function connectMany(target: Target, count: number, behaviour: Behaviour, parallel = 100): Promise<Conn[]> {
   const conns: Conn[] = [];
   const request = upgradeRequest(target);
   let next = 0;

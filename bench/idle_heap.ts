@@ -1,0 +1,62 @@
+/**
+ * What each server keeps per idle connection, as JavaScript heap after garbage collection and as
+ * resident memory: `bun run bench/idle_heap.ts`. The bench's memory column is RSS, which also counts
+ * handshake garbage not collected yet; this separates the two. Each server (Echo and the bare echo on
+ * Bun and Deno) runs with a probe (`heap_probe_bun.ts`, `heap_probe_deno.ts`) that prints the heap in
+ * use after a forced collection; the script opens and closes 500 connections, takes the first reading,
+ * opens 5,000 idle ones, takes the second, and prints the differences per connection.
+ */
+import { type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
+import { connectMany, rssBytes } from "./load.ts";
+
+const CONNECTIONS = 5000;
+const SETTLE_MS = 1000;
+const BIN = `${ROOT}node_modules/.bin/`;
+const DENO_PROBE = [`${BIN}deno`, "run", "-A", "--v8-flags=--expose-gc", "bench/heap_probe_deno.ts"];
+const BUN_PROBE = [`${BIN}bun`, "--preload", "./bench/heap_probe_bun.ts"];
+
+const SERVERS: Array<{ name: string; runtime: Entry["name"]; command: string[]; env?: Record<string, string> }> = [
+  { name: "Echo on Bun", runtime: "bun", command: [...BUN_PROBE, "bun/server.ts"] },
+  { name: "bare Bun", runtime: "bun", command: [...BUN_PROBE, "bench/bare_bun.ts"] },
+  { name: "Echo on Deno", runtime: "deno", command: DENO_PROBE, env: { HEAP_PROBE_SCRIPT: "main.ts" } },
+  { name: "bare Deno", runtime: "deno", command: DENO_PROBE, env: { HEAP_PROBE_SCRIPT: "bench/bare_deno.ts" } },
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Signals the probe and waits for the heap size it prints. */
+async function heapInUse(server: RunningServer): Promise<number> {
+  const mark = server.output().length;
+  process.kill(server.process.pid!, "SIGUSR2");
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const reading = /HEAP (\d+)\n/.exec(server.output().slice(mark));
+    if (reading) return Number(reading[1]);
+    await sleep(50);
+  }
+  throw new Error("the heap probe did not answer");
+}
+
+const quiet = { open() {}, frames() {} };
+console.log(`| server | heap bytes kept per idle connection | RSS bytes per idle connection |`);
+console.log(`| --- | ---: | ---: |`);
+for (const server of SERVERS) {
+  const entry: Entry = { name: server.runtime, command: () => server.command };
+  const running = await startServer(entry, { env: { ...server.env } });
+  try {
+    const target = { port: running.port, deflate: false };
+    const warm = await connectMany(target, 500, quiet);
+    await Promise.all(warm.map((conn) => conn.end()));
+    await sleep(SETTLE_MS);
+    const heapBefore = await heapInUse(running);
+    const rssBefore = rssBytes(running.process.pid!);
+    const conns = await connectMany(target, CONNECTIONS, quiet);
+    await sleep(SETTLE_MS);
+    const heapAfter = await heapInUse(running);
+    const rssAfter = rssBytes(running.process.pid!);
+    const per = (before: number, after: number) => Math.round((after - before) / CONNECTIONS).toLocaleString("en");
+    console.log(`| ${server.name} | ${per(heapBefore, heapAfter)} | ${per(rssBefore, rssAfter)} |`);
+    await Promise.all(conns.map((conn) => conn.end()));
+  } finally {
+    await running.stop();
+  }
+}
