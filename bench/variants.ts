@@ -19,6 +19,8 @@ const WORKLOADS: Record<string, Omit<RateOptions, "warmupMs" | "measureMs">> = {
   "32 B text": { connections: 50, inflight: 16, message: "x".repeat(32) },
   "1 KiB English text": { connections: 50, inflight: 4, message: english },
   "64 KiB random binary": { connections: 4, inflight: 4, message: pseudoRandom(64 * 1024) },
+  "256 KiB random binary": { connections: 2, inflight: 2, message: pseudoRandom(256 * 1024) },
+  "1 MiB random binary": { connections: 2, inflight: 2, message: pseudoRandom(1024 * 1024) },
 };
 
 interface Group {
@@ -33,8 +35,8 @@ const GROUPS: Group[] = [
   {
     runtime: "Bun",
     deflate: false,
-    variants: ["send(m, false)", "send(m)", "sendText / sendBinary"],
-    workloads: ["32 B text", "64 KiB random binary"],
+    variants: ["send(m, false)", "send(m)", "sendText / sendBinary", "send(m, true)", "send(m, size ≥ 1 MiB) (Echo)"],
+    workloads: ["32 B text", "64 KiB random binary", "256 KiB random binary", "1 MiB random binary"],
     entry: (v) => ({ name: "bun", command: () => [`${BIN}bun`, "run", "bench/variant_bun.ts", "--variant", v] }),
   },
   {

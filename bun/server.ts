@@ -98,6 +98,9 @@ const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decomp
   off: false,
 };
 
+/** From this size on, echoes on connections without deflate are framed whole (see `#framedWhole`). */
+const FRAMED_WHOLE_BYTES = 1024 * 1024;
+
 /**
  * One Bun connection, as its socket's `data`: the facts captured at upgrade, then, once open, the
  * session and the session's peer (one object per connection).
@@ -115,11 +118,22 @@ class BunSocket implements Peer {
   }
   send(message: Message, compress: boolean): SendResult {
     // Bun returns the payload's size (also when it compresses), -1 when queued, 0 when dropped.
-    const result = this.#ws.send(message, compress);
+    const result = this.#ws.send(message, compress || this.#framedWhole(message));
     if (result !== 0) return result === -1 ? QUEUED : result;
     // An empty message on an open socket is also 0.
     const empty = typeof message === "string" ? message.length === 0 : message.byteLength === 0;
     return empty && this.#ws.readyState === 1 ? 0 : DROPPED;
+  }
+  /**
+   * Asking to compress on a connection without permessage-deflate changes nothing on the wire (Bun
+   * ignores it there) but how uWebSockets sends: without the flag, a message of 16 KiB or more is written
+   * as header and payload straight to the socket; with it, the frame is built whole first. On loopback
+   * here the first is faster up to 512 KiB and the second from 1 MiB, so messages from 1 MiB on ask
+   * for it (`bun run bench/variants.ts` measures both; the README has the figures).
+   */
+  #framedWhole(message: Message): boolean {
+    if (this.connection.extensions !== "") return false;
+    return (typeof message === "string" ? message.length : message.byteLength) >= FRAMED_WHOLE_BYTES;
   }
   bufferedAmount(): number {
     return this.#ws.getBufferedAmount();
