@@ -120,6 +120,9 @@ const DENO_MISSING_KNOBS = {
   drop_after: "not available on Deno: its WebSocket cannot cut the TCP connection without a close frame",
 };
 
+/** The socket events a session hears of (`error` is always followed by `close`). */
+const SOCKET_EVENTS = ["open", "message", "close"] as const;
+
 function upgrade(request: Request, connection: Connection, opening: Opening): Response {
   const { context } = opening;
   // Deno pings a silent peer at half the idle timeout and closes it with 1001 at the timeout.
@@ -131,7 +134,7 @@ function upgrade(request: Request, connection: Connection, opening: Opening): Re
   if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
   socket.binaryType = "arraybuffer";
   const listener = new DenoSocket(socket, connection, opening);
-  for (const type of ["open", "message", "close"]) socket.addEventListener(type, listener);
+  for (const type of SOCKET_EVENTS) socket.addEventListener(type, listener);
   return response;
 }
 
