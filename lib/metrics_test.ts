@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { captureConnection } from "./connection.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
-import { testContext } from "./testing_context.ts";
+import { testConnection, testContext } from "./testing_context.ts";
 
 interface Family {
   help?: string;
@@ -115,12 +115,7 @@ describe("renderMetrics", () => {
 
   test("every counter moves with the registry and the hub", () => {
     const ctx = testContext().context;
-    const connection = captureConnection(new Request("http://echo.test/"), {
-      id: ctx.registry.nextId(),
-      remoteAddress: "127.0.0.1",
-      protocol: undefined,
-      extensions: "",
-    });
+    const connection = testConnection(ctx.registry.nextId());
     const member = { connection, close() {}, keepalive() {} };
     ctx.registry.opened();
     ctx.hub.add(member);

@@ -1,16 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { captureConnection, type Connection } from "./connection.ts";
+import type { Connection } from "./connection.ts";
 import { RECENT_LIMIT, Registry } from "./registry.ts";
+import { testConnection } from "./testing_context.ts";
 
 function connect(registry: Registry, tag = "t"): Connection {
-  const request = new Request(`http://echo.test/?tag=${tag}`);
-  return captureConnection(request, {
-    id: registry.nextId(),
-    remoteAddress: "127.0.0.1",
-    protocol: undefined,
-    extensions: "",
-  });
+  return testConnection(registry.nextId(), `http://echo.test/?tag=${tag}`);
 }
 
 describe("Registry", () => {
