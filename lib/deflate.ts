@@ -62,17 +62,22 @@ function respond(offer: Offer, mode: "shared" | "dedicated"): string | undefined
   return params.join("; ");
 }
 
+/** `name` or `name=value` or `name="value"`. */
+const PARAMETER = /^([a-z_]+)(?:=("?)([^"]*)\2)?$/;
+
 function parseOffer(element: string): Offer | undefined {
-  const [name, ...rawParams] = splitOutsideQuotes(element, ";").map((part) => part.trim());
-  if (name !== "permessage-deflate") return undefined;
+  const parts = splitOutsideQuotes(element, ";");
+  if (parts[0].trim() !== "permessage-deflate") return undefined;
   const offer: Offer = { clientNoContextTakeover: false, serverNoContextTakeover: false };
-  const seen = new Set<string>();
-  for (const raw of rawParams) {
-    const match = /^([a-z_]+)(?:=("?)([^"]*)\2)?$/.exec(raw);
-    if (!match || seen.has(match[1])) return undefined;
+  // Four parameters are known, so an array is the cheapest set of those seen.
+  const seen: string[] = [];
+  for (let i = 1; i < parts.length; i++) {
+    const raw = parts[i].trim();
+    const match = PARAMETER.exec(raw);
+    if (!match || seen.includes(match[1])) return undefined;
     const [, key, , value] = match;
     const hasValue = raw.includes("=");
-    seen.add(key);
+    seen.push(key);
     if (key === "client_no_context_takeover" || key === "server_no_context_takeover") {
       if (hasValue) return undefined;
       offer[key === "client_no_context_takeover" ? "clientNoContextTakeover" : "serverNoContextTakeover"] =
@@ -98,16 +103,18 @@ function windowBits(value: string): number | undefined {
 /** Splits at `separator`, ignoring separators inside quoted strings. */
 function splitOutsideQuotes(text: string, separator: string): string[] {
   const parts: string[] = [];
-  let current = "";
+  let start = 0;
   let quoted = false;
-  for (const char of text) {
+  // By UTF-16 unit: the quote and the separators are ASCII, so no surrogate half can match them.
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
     if (char === '"') quoted = !quoted;
-    if (char === separator && !quoted) {
-      parts.push(current);
-      current = "";
-    } else current += char;
+    else if (char === separator && !quoted) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
   }
-  parts.push(current);
+  parts.push(text.slice(start));
   return parts;
 }
 
