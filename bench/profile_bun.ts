@@ -1,6 +1,6 @@
 /**
  * Where Echo on Bun spends its JavaScript time under the 32-byte text load or the handshake load:
- * `bun run bench/profile_bun.ts [--workload text|handshakes]`. Starts `bun --cpu-prof bun/server.ts`,
+ * `bun run bench/profile_bun.ts [--workload text|handshakes] [--deflate]`. Starts `bun --cpu-prof bun/server.ts`,
  * drives it with the bench's load generator, stops it with SIGTERM (Echo exits through
  * `process.exit`, which is when Bun writes the profile) and prints the report of
  * `bench/profile_report.ts`.

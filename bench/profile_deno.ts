@@ -1,6 +1,6 @@
 /**
  * Where Echo on Deno spends its JavaScript time under the 32-byte text load or the handshake load:
- * `bun run bench/profile_deno.ts [--workload text|handshakes] [--script bench/bare_deno.ts]`. Deno has no `--cpu-prof`, so this
+ * `bun run bench/profile_deno.ts [--workload text|handshakes] [--deflate] [--script bench/bare_deno.ts]`. Deno has no `--cpu-prof`, so this
  * starts `deno run --inspect main.ts`, samples it through the DevTools protocol (`Profiler.start`
  * once Echo listens, `Profiler.stop` after the load), kills it and prints the report of
  * `bench/profile_report.ts`.

@@ -63,8 +63,9 @@ const WORKLOADS: Record<string, (target: Target, pid: number) => Promise<string>
 };
 
 /**
- * Profiles Echo under the load named by `--workload text|handshakes` in `args` (default text) and
- * prints the rate it reached, the sample count, and the self and total tables.
+ * Profiles Echo under the load named by `--workload text|handshakes` in `args` (default text; with
+ * `--deflate` the clients offer permessage-deflate) and prints the rate it reached, the sample count,
+ * and the self and total tables.
  */
 export async function profileEcho(profiler: Profiler, args: string[]): Promise<void> {
   const name = args.includes("--workload") ? args[args.indexOf("--workload") + 1] : "text";
@@ -78,7 +79,7 @@ export async function profileEcho(profiler: Profiler, args: string[]): Promise<v
   try {
     const { echo, port } = await started(child);
     await profiler.start(echo);
-    const rate = await WORKLOADS[name]({ port, deflate: false }, child.pid!);
+    const rate = await WORKLOADS[name]({ port, deflate: args.includes("--deflate") }, child.pid!);
     console.log(report(rate, await profiler.finish(echo)));
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
