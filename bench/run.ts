@@ -1,9 +1,9 @@
 /**
  * The benchmark: `npm run bench` (`npm run bench:quick` for a smoke run).
  *
- * Starts each server alone on loopback, drives it with the load generator in `load.ts`, and
- * repeats the whole round several times, rotating the order, so that every figure is a median
- * and every ratio compares servers measured in the same round. Prints one markdown table and
+ * Starts Echo and its bare baseline side by side on loopback, drives one at a time with the load
+ * generator in `load.ts`, workload by workload, and repeats the whole round several times, rotating
+ * the order, so that every figure is a median and every ratio compares windows seconds apart. Prints one markdown table and
  * writes `bench/results.json` and `bench/results.svg` (`bench/results.partial.*`, not kept in git,
  * for `--quick` or `--only`).
  *
@@ -11,10 +11,10 @@
  */
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { ENTRIES, type Entry, ROOT, startServer } from "../tests/support/server.ts";
+import { ENTRIES, type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
 import { chart } from "./chart.ts";
-import { COLUMNS, type Figures, percent, type Row, summarise, table } from "./report.ts";
-import { handshakes, idleMemory, latency, messageRate, pseudoRandom } from "./load.ts";
+import { COLUMNS, type Figures, PAIRS, percent, type Row, summarise, table } from "./report.ts";
+import { handshakes, idleMemory, latency, messageRate, pseudoRandom, type Target } from "./load.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -49,62 +49,121 @@ const SERVERS: Array<{ name: string; entry: Entry; deflate: boolean }> = [
 ].filter((server) => !option("--only") || server.name.includes(option("--only")!));
 
 
-async function measure(server: (typeof SERVERS)[number]): Promise<Figures> {
-  const running = await startServer(server.entry);
-  const pid = running.process.pid!;
-  const target = { port: running.port, deflate: server.deflate };
-  try {
-    // Memory first, while the process has served nothing but the warm-up connections.
-    const idle = await idleMemory(target, pid, PARAMS.idle);
-    const text = await messageRate(target, pid, { ...timing, ...PARAMS.text });
-    if (text.deflate !== server.deflate) throw new Error(`${server.name}: deflate negotiated = ${text.deflate}`);
+type Server = (typeof SERVERS)[number];
+
+/** A started server and the figures its workloads have given so far in this round. */
+interface Subject {
+  server: Server;
+  running: RunningServer;
+  target: Target;
+  figures: Partial<Omit<Figures, "cpu">> & { cpu: Partial<Figures["cpu"]> };
+}
+
+/**
+ * The workloads, in the order each round runs them. Memory comes first, while the process has served
+ * nothing but the warm-up connections.
+ */
+const WORKLOADS: Array<(subject: Subject) => Promise<void>> = [
+  async ({ target, running, figures }) => {
+    figures.idleBytes = (await idleMemory(target, running.process.pid!, PARAMS.idle)).perConnection;
+  },
+  async ({ server, target, running, figures }) => {
+    const text = await messageRate(target, running.process.pid!, { ...timing, ...PARAMS.text });
+    if (text.deflate !== server.deflate) throw new Error(`deflate negotiated = ${text.deflate}`);
+    figures.text = text.messagesPerSecond;
+    figures.textPerCpu = text.messagesPerSecond / text.cpu.server;
+    figures.cpu.text = text.cpu;
+  },
+  async ({ target, figures }) => {
     const rtt = await latency(target, { ...timing, ...PARAMS.latency });
-    const kib64 = await messageRate(target, pid, { ...timing, ...PARAMS.kib64 });
-    const mib1 = await messageRate(target, pid, { ...timing, ...PARAMS.mib1 });
-    const shakes = await handshakes(target, pid, { ...timing, ...PARAMS.handshakes });
-    return {
-      text: text.messagesPerSecond,
-      textPerCpu: text.messagesPerSecond / text.cpu.server,
-      p50: rtt.p50,
-      p99: rtt.p99,
-      kib64: kib64.messagesPerSecond * 64 / 1024,
-      mib1: mib1.messagesPerSecond,
-      handshakes: shakes.perSecond,
-      idleBytes: idle.perConnection,
-      cpu: { text: text.cpu, kib64: kib64.cpu, mib1: mib1.cpu, handshakes: shakes.cpu },
-    };
-  } catch (error) {
-    const exited = running.process.exitCode ?? running.process.signalCode;
-    throw new Error(
-      `${server.name}${exited === null ? "" : ` exited (${exited})`}: ${error}\n` +
-        `--- server output (last 4000 characters) ---\n${running.output().slice(-4000)}`,
-    );
+    figures.p50 = rtt.p50;
+    figures.p99 = rtt.p99;
+  },
+  async ({ target, running, figures }) => {
+    const kib64 = await messageRate(target, running.process.pid!, { ...timing, ...PARAMS.kib64 });
+    figures.kib64 = kib64.messagesPerSecond * 64 / 1024;
+    figures.cpu.kib64 = kib64.cpu;
+  },
+  async ({ target, running, figures }) => {
+    const mib1 = await messageRate(target, running.process.pid!, { ...timing, ...PARAMS.mib1 });
+    figures.mib1 = mib1.messagesPerSecond;
+    figures.cpu.mib1 = mib1.cpu;
+  },
+  async ({ target, running, figures }) => {
+    const shakes = await handshakes(target, running.process.pid!, { ...timing, ...PARAMS.handshakes });
+    figures.handshakes = shakes.perSecond;
+    figures.cpu.handshakes = shakes.cpu;
+  },
+];
+
+/**
+ * Servers measured side by side: Echo and its bare baseline are both started, then each workload runs
+ * on one and at once on the other, so that a comparison row compares windows seconds apart instead of
+ * a minute apart (this machine's noise drifts over tens of seconds). Only one server is under load at
+ * a time; the other sits idle with no connections.
+ */
+const GROUPS: Server[][] = SERVERS.reduce<Server[][]>((groups, server) => {
+  const pair = PAIRS.find((names) => names.includes(server.name));
+  const group = pair && groups.find((g) => g.some((other) => pair.includes(other.name)));
+  if (group) group.push(server);
+  else groups.push([server]);
+  return groups;
+}, []);
+
+const rows: Row[] = SERVERS.map((server) => ({ name: server.name, runs: [], failures: [] }));
+
+/** Marks `server`'s round as failed: one failed round is a finding, not a reason to lose the others. */
+function failed(server: Server, run: number, error: unknown, output: string): void {
+  const row = rows[SERVERS.indexOf(server)];
+  const message = `${(error as Error).message ?? error}\n--- server output (last 4000 characters) ---\n` +
+    output.slice(-4000);
+  console.error(`run ${run + 1}/${runs} ${server.name} FAILED: ${message}`);
+  row.runs.push(null);
+  row.failures.push(`round ${run + 1}: ${message}`);
+}
+
+async function measureGroup(group: Server[], run: number): Promise<void> {
+  const subjects: Subject[] = [];
+  try {
+    for (const server of group) {
+      try {
+        const running = await startServer(server.entry);
+        subjects.push({ server, running, target: { port: running.port, deflate: server.deflate }, figures: { cpu: {} } });
+      } catch (error) {
+        failed(server, run, error, "");
+      }
+    }
+    for (const workload of WORKLOADS) {
+      for (const subject of [...subjects]) {
+        try {
+          await workload(subject);
+        } catch (error) {
+          const exited = subject.running.process.exitCode ?? subject.running.process.signalCode;
+          failed(subject.server, run, exited === null ? error : `exited (${exited}): ${error}`, subject.running.output());
+          subjects.splice(subjects.indexOf(subject), 1);
+          await subject.running.stop();
+        }
+      }
+    }
+    for (const { server, figures } of subjects) {
+      rows[SERVERS.indexOf(server)].runs.push(figures as Figures);
+      const cpu = Object.entries(figures.cpu).map(([k, v]) => `${k} ${percent(v.client)}/${percent(v.server)}`);
+      console.error(
+        `run ${run + 1}/${runs} ${server.name}: ${COLUMNS.map((c) => c.format(c.get(figures as Figures))).join(" ")}` +
+          ` | cpu client/server ${cpu.join(", ")}`,
+      );
+    }
   } finally {
-    await running.stop();
+    for (const { running } of subjects) await running.stop();
   }
 }
 
-const rows: Row[] = SERVERS.map((server) => ({ name: server.name, runs: [], failures: [] }));
 const started = Date.now();
 for (let run = 0; run < runs; run++) {
-  for (let k = 0; k < SERVERS.length; k++) {
-    const index = (k + run) % SERVERS.length;
-    let figures: Figures;
-    try {
-      figures = await measure(SERVERS[index]);
-    } catch (error) {
-      // One failed round is a finding, not a reason to lose the others; it is shown and kept.
-      console.error(`run ${run + 1}/${runs} ${SERVERS[index].name} FAILED: ${(error as Error).message}`);
-      rows[index].runs.push(null);
-      rows[index].failures.push(`round ${run + 1}: ${(error as Error).message}`);
-      continue;
-    }
-    rows[index].runs.push(figures);
-    const cpu = Object.entries(figures.cpu).map(([k, v]) => `${k} ${percent(v.client)}/${percent(v.server)}`);
-    console.error(
-      `run ${run + 1}/${runs} ${SERVERS[index].name}: ${COLUMNS.map((c) => c.format(c.get(figures))).join(" ")}` +
-        ` | cpu client/server ${cpu.join(", ")}`,
-    );
+  // The groups' order rotates, and so does the order within a group, from round to round.
+  for (let k = 0; k < GROUPS.length; k++) {
+    const group = GROUPS[(k + run) % GROUPS.length];
+    await measureGroup(run % 2 ? [...group].reverse() : group, run);
   }
 }
 
