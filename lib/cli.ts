@@ -113,11 +113,11 @@ export async function shutDown(context: Context, options: ShutdownOptions): Prom
     return options.exit(0); // a second signal: stop waiting
   }
   context.hub.draining = true;
-  const live = context.hub.members.size;
+  const live = context.hub.members.length;
   context.logger.log("info", "shutdown", { live, graceSeconds: context.config.shutdownGraceSeconds });
   context.hub.closeAll(CLOSE.GOING_AWAY, "server shutting down");
   const clean = await context.hub.whenEmpty(context.config.shutdownGraceSeconds * 1000);
-  context.logger.log(clean ? "info" : "warn", "shutdown complete", { left: context.hub.members.size });
+  context.logger.log(clean ? "info" : "warn", "shutdown complete", { left: context.hub.members.length });
   await Promise.race([options.stopListening(), new Promise((resolve) => setTimeout(resolve, 1000))]);
   context.logger.flush();
   return options.exit(0);

@@ -253,6 +253,7 @@ describe("listeningLine", () => {
 /** A member that records the closes it was asked for and leaves the hub when told. */
 class FakeMember implements Member {
   readonly connection = testConnection();
+  hubSlot = -1;
   closes: Array<[number, string]> = [];
   constructor(private leave: (member: FakeMember) => void) {}
   close(code: number, reason: string): void {
@@ -301,7 +302,7 @@ async function runShutDown(
   try {
     await shutDown(h.context, {
       stopListening: () => {
-        h.steps.push(`stop listening (${h.context.hub.members.size} left)`);
+        h.steps.push(`stop listening (${h.context.hub.members.length} left)`);
         return stopListening();
       },
       exit: (code) => {

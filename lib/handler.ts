@@ -66,7 +66,7 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
 
 function admission(context: Context): RefusedHandshake | undefined {
   if (context.hub.draining) return refuse(503, "shutting_down", "server is shutting down", RETRY);
-  if (context.hub.members.size >= context.config.maxConnections) {
+  if (context.hub.members.length >= context.config.maxConnections) {
     return refuse(
       503,
       "capacity",

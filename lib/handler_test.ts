@@ -55,7 +55,7 @@ function upgradeRequest(
 }
 
 /** A hub member that does nothing: it only takes up a connection slot. */
-const SLOT = { connection: testConnection(), close() {}, keepalive() {} };
+const SLOT = { connection: testConnection(), hubSlot: -1, close() {}, keepalive() {} };
 
 async function refusal(
   h: Harness,
@@ -214,10 +214,13 @@ describe("createHandler: upgrades", () => {
       },
       protocol: "chat",
       extensions: "",
-      received: { messages: 0, bytes: 0 },
-      sent: { messages: 0, bytes: 0 },
       knobs: {},
-      pings: { sent: 0, pongs: 0 },
+      pingsSent: 0,
+      pongs: 0,
+      messagesIn: 0,
+      bytesIn: 0,
+      messagesOut: 0,
+      bytesOut: 0,
     });
   });
 
@@ -245,7 +248,7 @@ describe("createHandler: upgrades", () => {
     h.handler(upgradeRequest(), { remoteAddress: "::1" });
     assert.deepEqual(h.upgrades.map((u) => u.connection.id), [1, 2]);
     assert.deepEqual(h.upgrades.map((u) => u.connection.remoteAddress), ["198.51.100.7", "::1"]);
-    assert.equal(h.context.hub.members.size, 0);
+    assert.equal(h.context.hub.members.length, 0);
     assert.equal(h.registry.totals.connections, 0);
   });
 

@@ -6,6 +6,7 @@ import { testConnection } from "./testing_context.ts";
 /** A member that records what the hub asked of it. */
 class FakeMember implements Member {
   readonly connection = testConnection();
+  hubSlot = -1;
   closes: Array<[number, string]> = [];
   sweeps: Array<[number, number]> = [];
   close(code: number, reason: string): void {
@@ -33,7 +34,7 @@ async function until(done: () => boolean, what: string): Promise<void> {
 describe("Hub", () => {
   test("starts empty and accepting", () => {
     const hub = new Hub();
-    assert.equal(hub.members.size, 0);
+    assert.equal(hub.members.length, 0);
     assert.equal(hub.draining, false);
   });
 
@@ -49,6 +50,21 @@ describe("Hub", () => {
     hub.remove(a);
     hub.remove(new FakeMember());
     assert.deepEqual([...hub.members], [b]);
+  });
+
+  test("members taken out of the middle leave every other member in, once", () => {
+    const hub = new Hub<FakeMember>();
+    const members = Array.from({ length: 6 }, () => new FakeMember());
+    for (const m of members) hub.add(m);
+    for (const index of [1, 4, 0]) assert.equal(hub.remove(members[index]), true);
+    const left = [members[2], members[3], members[5]];
+    assert.deepEqual(new Set(hub.members), new Set(left));
+    assert.equal(hub.members.length, 3);
+    for (const m of left) assert.equal(hub.remove(m), true, "each one still found");
+    assert.equal(hub.members.length, 0);
+    for (const m of members) assert.equal(m.hubSlot, -1);
+    hub.add(members[4]);
+    assert.deepEqual([...hub.members], [members[4]], "a member can come back");
   });
 
   test("closeAll sends every member the code and reason once", () => {
@@ -71,7 +87,7 @@ describe("Hub", () => {
     }
     hub.closeAll(1001, "bye");
     assert.deepEqual(members.map((m) => m.closes.length), [1, 1, 1]);
-    assert.equal(hub.members.size, 0);
+    assert.equal(hub.members.length, 0);
   });
 
   test("whenEmpty resolves true at once for an empty hub", async () => {
@@ -106,7 +122,7 @@ describe("Hub", () => {
     const hub = new Hub<FakeMember>();
     hub.add(new FakeMember());
     assert.equal(await hub.whenEmpty(20), false);
-    assert.equal(hub.members.size, 1);
+    assert.equal(hub.members.length, 1);
   });
 
   test("startKeepalive sweeps every member with the clock's time and idleMs, until stopped", async () => {
@@ -126,6 +142,27 @@ describe("Hub", () => {
     const swept = a.sweeps.length;
     await sleep(600);
     assert.equal(a.sweeps.length, swept, "no sweep after stop");
+  });
+
+  test("a sweep reaches every member even when one leaves the hub during it", async () => {
+    const hub = new Hub<FakeMember>();
+    const members = [new FakeMember(), new FakeMember(), new FakeMember()];
+    // The first swept member leaves at once, as a session whose keepalive terminates it may.
+    members[0].keepalive = function (now, idleMs) {
+      this.sweeps.push([now, idleMs]);
+      hub.remove(this);
+    };
+    for (const m of members) hub.add(m);
+    // The clock is read once per sweep, so it numbers the sweeps.
+    let sweep = 0;
+    const stop = hub.startKeepalive(1_000, { now: () => ++sweep });
+    try {
+      await until(() => members[0].sweeps.length >= 1, "a sweep");
+    } finally {
+      stop();
+    }
+    for (const m of members) assert.deepEqual(m.sweeps[0], [1, 1_000], "swept by the first sweep");
+    assert.deepEqual(new Set(hub.members), new Set(members.slice(1)));
   });
 
   test("startKeepalive skips members that left", async () => {

@@ -44,7 +44,8 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   ];
   // One synchronous snapshot: a connection closing while the records are awaited must not show
   // up both live and recent.
-  const live = [...hub.members].map((member) => member.connection).filter(chosen);
+  // Oldest first: the hub keeps its members in no particular order.
+  const live = hub.members.map((member) => member.connection).filter(chosen).sort((a, b) => a.id - b.id);
   const recent = registry.recent.filter(chosen);
   const body = {
     echo: { version: VERSION },
@@ -85,9 +86,9 @@ async function record(c: Connection | ClosedConnection, full: boolean, options: 
     response: { accept: await acceptValue(c.request.key), extensions: c.extensions, protocol: c.protocol },
     ...(note ? { extensionsNote: note } : {}),
     knobs: c.knobs,
-    pings: c.pings,
-    received: c.received,
-    sent: c.sent,
+    pings: { sent: c.pingsSent, pongs: c.pongs },
+    received: { messages: c.messagesIn, bytes: c.bytesIn },
+    sent: { messages: c.messagesOut, bytes: c.bytesOut },
     ...("closedAt" in c
       ? {
         closed: {

@@ -24,7 +24,7 @@ function twoConnections(config: Partial<Config> = {}, options: TestContextOption
       extensions: "",
     });
     registry.opened();
-    context.hub.add({ connection, close() {}, keepalive() {} });
+    context.hub.add({ connection, hubSlot: -1, close() {}, keepalive() {} });
   }
   return context;
 }

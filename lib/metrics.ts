@@ -32,7 +32,7 @@ export function renderMetrics(context: Context): string {
     family("echo_process_info", "gauge", "Which process (pid) and isolate (id) answered; always 1.", [
       [{ pid: context.process.pid, id: context.process.id }, 1],
     ]),
-    family("echo_connections_active", "gauge", "WebSocket connections open now.", [[{}, hub.members.size]]),
+    family("echo_connections_active", "gauge", "WebSocket connections open now.", [[{}, hub.members.length]]),
     family("echo_connections_total", "counter", "WebSocket connections opened since start.", [[
       {},
       registry.totals.connections,

@@ -116,7 +116,7 @@ describe("renderMetrics", () => {
   test("every counter moves with the registry and the hub", () => {
     const ctx = testContext().context;
     const connection = testConnection(ctx.registry.nextId());
-    const member = { connection, close() {}, keepalive() {} };
+    const member = { connection, hubSlot: -1, close() {}, keepalive() {} };
     ctx.registry.opened();
     ctx.hub.add(member);
     ctx.registry.received(connection, 6);

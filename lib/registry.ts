@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { Connection, Traffic } from "./connection.ts";
+import type { Connection } from "./connection.ts";
+
+/** Message and byte counts in one direction. */
+export interface Traffic {
+  messages: number;
+  bytes: number;
+}
 
 /** How a connection ended. */
 export interface Closing {
@@ -45,18 +51,22 @@ export class Registry {
 
   /** Counts a message of `bytes` bytes (UTF-8 for text) from the client. */
   received(connection: Connection, bytes: number): void {
-    count(bytes, connection.received, this.totals.received);
+    connection.messagesIn++;
+    connection.bytesIn += bytes;
+    count(bytes, this.totals.received);
   }
 
   /** Counts a message of `bytes` bytes echoed to the client. */
   sent(connection: Connection, bytes: number): void {
-    count(bytes, connection.sent, this.totals.sent);
+    connection.messagesOut++;
+    connection.bytesOut += bytes;
+    count(bytes, this.totals.sent);
   }
 
   /** Counts a message of `bytes` bytes received and echoed at once (the usual case: one call per message). */
   echoed(connection: Connection, bytes: number): void {
-    count(bytes, connection.received, this.totals.received);
-    count(bytes, connection.sent, this.totals.sent);
+    this.received(connection, bytes);
+    this.sent(connection, bytes);
   }
 
   /** Counts a refused handshake. */
@@ -81,9 +91,7 @@ export class Registry {
   }
 }
 
-function count(bytes: number, connection: Traffic, total: Traffic): void {
-  connection.messages++;
-  connection.bytes += bytes;
+function count(bytes: number, total: Traffic): void {
   total.messages++;
   total.bytes += bytes;
 }

@@ -75,6 +75,7 @@ export const CLOSE_TIMEOUT_MS = 5_000;
 /** One open connection's echo loop. */
 export class EchoSession implements Member {
   readonly connection: Connection;
+  hubSlot = -1;
   #peer: Peer;
   #context: Context;
   /** Whether compression can be asked for: only permessage-deflate connections (Bun) compress. */
@@ -129,7 +130,7 @@ export class EchoSession implements Member {
   receive(message: Message): void {
     this.heard();
     if (this.#closingSince !== undefined) return; // the close frame already told the client why
-    const counted = this.connection.received.messages;
+    const counted = this.connection.messagesIn;
     try {
       const { maxMessageBytes, maxBufferedBytes } = this.#context.config;
       if (exceedsBytes(message, maxMessageBytes)) {
@@ -146,7 +147,7 @@ export class EchoSession implements Member {
       else this.#overflow("delayed echoes exceed the send buffer limit");
     } catch (error) {
       // The client did send it, even if its echo failed.
-      if (this.connection.received.messages === counted) {
+      if (this.connection.messagesIn === counted) {
         this.#context.registry.received(this.connection, messageSize(message));
       }
       this.#fail(error);
@@ -190,7 +191,7 @@ export class EchoSession implements Member {
   /** The `close`+`after` and `drop_after` knobs act once the Nth echo is on its way. */
   #afterEcho(): void {
     const { close, dropAfter } = this.connection.knobs;
-    const echoed = this.connection.sent.messages;
+    const echoed = this.connection.messagesOut;
     if (dropAfter !== undefined && echoed >= dropAfter) this.#drop();
     else if (close?.after !== undefined && echoed >= close.after) this.close(close.code, close.reason);
   }
@@ -214,7 +215,7 @@ export class EchoSession implements Member {
   /** A pong came back (to Echo's ping, or unsolicited). */
   pong(): void {
     this.heard();
-    this.connection.pings.pongs++;
+    this.connection.pongs++;
   }
 
   /** Any frame from the client (message, ping, pong) shows it is alive. */
@@ -265,7 +266,7 @@ export class EchoSession implements Member {
   #ping(): void {
     if (!this.#peer.ping) return;
     this.#peer.ping();
-    this.connection.pings.sent++;
+    this.connection.pingsSent++;
   }
 
   /** Cuts the TCP connection without a close frame (the `drop_after` knob). */
@@ -304,10 +305,10 @@ export class EchoSession implements Member {
       reason,
       closedBy,
       durationMs: Date.now() - connection.openedAt,
-      messagesIn: connection.received.messages,
-      bytesIn: connection.received.bytes,
-      messagesOut: connection.sent.messages,
-      bytesOut: connection.sent.bytes,
+      messagesIn: connection.messagesIn,
+      bytesIn: connection.bytesIn,
+      messagesOut: connection.messagesOut,
+      bytesOut: connection.bytesOut,
     });
   }
 

@@ -46,3 +46,13 @@ export function testConnection(id = 1, url = "http://echo.test/"): Connection {
     extensions: "",
   });
 }
+
+/** A connection's messages and bytes from the client, in the shape `/info` reports them. */
+export function received(connection: Connection): { messages: number; bytes: number } {
+  return { messages: connection.messagesIn, bytes: connection.bytesIn };
+}
+
+/** A connection's messages and bytes echoed to the client, in the shape `/info` reports them. */
+export function sent(connection: Connection): { messages: number; bytes: number } {
+  return { messages: connection.messagesOut, bytes: connection.bytesOut };
+}
