@@ -7,6 +7,16 @@
 import { type Knobs, NO_KNOBS } from "./knobs.ts";
 import { requestTarget, type Target } from "./target.ts";
 
+/** The handshake's headers a connection keeps, exactly as received (`null` when absent). */
+export interface RequestHeaders {
+  origin: string | null;
+  userAgent: string | null;
+  /** `""` when absent (a handshake without one is refused before a connection exists). */
+  key: string;
+  extensions: string | null;
+  protocol: string | null;
+}
+
 /** One connection, from its handshake on. */
 export interface Connection {
   /** Unique within this process, in order of upgrade. */
@@ -19,13 +29,7 @@ export interface Connection {
   /** Milliseconds since the epoch at which the upgrade was accepted. */
   openedAt: number;
   /** Request headers exactly as received (`null` when absent). */
-  request: {
-    origin: string | null;
-    userAgent: string | null;
-    key: string;
-    extensions: string | null;
-    protocol: string | null;
-  };
+  request: RequestHeaders;
   /** The subprotocol the 101 carried, `""` for none. */
   protocol: string;
   /** The `Sec-WebSocket-Extensions` value the 101 carried, `""` for none. */
@@ -55,6 +59,8 @@ export interface ConnectionFacts {
   /** What the runtime's 101 answers to the offered extensions (`""` for none). */
   extensions: string;
   knobs?: Knobs;
+  /** The headers as the handshake's check read them (default: read from the request). */
+  request?: RequestHeaders;
 }
 
 /** Captures a connection's facts from its upgrade request. */
@@ -67,7 +73,7 @@ export function captureConnection(request: Request, facts: ConnectionFacts): Con
     path,
     remoteAddress: facts.remoteAddress,
     openedAt: Date.now(),
-    request: {
+    request: facts.request ?? {
       origin: headers.get("origin"),
       userAgent: headers.get("user-agent"),
       key: headers.get("sec-websocket-key") ?? "",

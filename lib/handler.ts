@@ -55,7 +55,8 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
         remoteAddress: client.remoteAddress,
         protocol: asked.knobs.protocol ?? handshake.protocol,
         knobs: asked.knobs,
-        extensions: context.extensions.negotiate(request.headers.get("sec-websocket-extensions")),
+        extensions: context.extensions.negotiate(handshake.request.extensions),
+        request: handshake.request,
       });
     } catch (error) {
       return internalError(error, context);

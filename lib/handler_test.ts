@@ -275,6 +275,36 @@ describe("createHandler: upgrades", () => {
     assert.equal(h.upgrades.length, 1);
     assert.equal(h.upgrades[0].connection.protocol, "chat");
   });
+
+  test("reads each of an upgrade's headers once", () => {
+    // On Deno each `get` on a served request is a call into the runtime.
+    const request = upgradeRequest({
+      origin: "https://app.example",
+      "sec-websocket-protocol": "chat",
+      "sec-websocket-extensions": "permessage-deflate",
+      "user-agent": "agent/1",
+    });
+    const get = request.headers.get.bind(request.headers);
+    const reads: string[] = [];
+    Object.defineProperty(request.headers, "get", {
+      value: (name: string) => {
+        reads.push(name.toLowerCase());
+        return get(name);
+      },
+    });
+    const h = harness();
+    h.handler(request, CLIENT);
+    assert.equal(h.upgrades.length, 1);
+    const twice = reads.filter((name, index) => reads.indexOf(name) !== index);
+    assert.deepEqual(twice, [], `read more than once: ${twice.join(", ")}`);
+    assert.deepEqual(h.upgrades[0].connection.request, {
+      origin: "https://app.example",
+      userAgent: "agent/1",
+      key: request.headers.get("sec-websocket-key"),
+      extensions: "permessage-deflate",
+      protocol: "chat",
+    });
+  });
 });
 
 describe("createHandler: origin", () => {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { RequestHeaders } from "./connection.ts";
 import { listHasToken } from "./tokens.ts";
 import { selectSubprotocol } from "./subprotocol.ts";
 
@@ -20,6 +21,8 @@ export interface AcceptedHandshake {
   ok: true;
   /** The subprotocol the 101 will carry, if any. */
   protocol: string | undefined;
+  /** The headers the connection keeps, as read for the checks (each header is read once). */
+  request: RequestHeaders;
 }
 
 /** Why a handshake was refused, as counted in `/metrics`. */
@@ -92,11 +95,16 @@ export function checkHandshake(
   if (origin !== null && options.allowedOrigins && !options.allowedOrigins.includes(origin.toLowerCase())) {
     return refuse(403, "origin", "Origin is not allowed to open WebSockets here (see ALLOWED_ORIGINS)");
   }
+  const protocol = request.headers.get("sec-websocket-protocol");
+  let selected: string | undefined;
   try {
-    return { ok: true, protocol: selectSubprotocol(request) };
+    selected = selectSubprotocol(protocol);
   } catch {
     return refuse(400, "protocol", "Sec-WebSocket-Protocol must be a comma list of tokens");
   }
+  const userAgent = request.headers.get("user-agent");
+  const extensions = request.headers.get("sec-websocket-extensions");
+  return { ok: true, protocol: selected, request: { origin, userAgent, key, extensions, protocol } };
 }
 
 /** A refusal with a one-line plain-text reason. */

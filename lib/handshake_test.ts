@@ -37,6 +37,11 @@ function check(
   return checkHandshake(request, { allowedOrigins });
 }
 
+/** What an accepted check decided, without the headers it read (tested on their own below). */
+function decided(result: AcceptedHandshake | RefusedHandshake): { ok: boolean; protocol?: string } {
+  return result.ok ? { ok: true, protocol: result.protocol } : { ok: false };
+}
+
 function refused(request: Request): RefusedHandshake {
   const result = check(request);
   assert.equal(result.ok, false, "expected a refusal");
@@ -88,12 +93,40 @@ describe("isWebSocketUpgrade", () => {
 
 describe("checkHandshake accepts", () => {
   test("a valid handshake without a subprotocol", () => {
-    assert.deepEqual(check(upgradeRequest()), { ok: true, protocol: undefined });
+    assert.deepEqual(decided(check(upgradeRequest())), { ok: true, protocol: undefined });
+  });
+
+  test("with the headers a connection keeps, exactly as received", () => {
+    const request = upgradeRequest({
+      origin: "https://App.Example",
+      "user-agent": "agent/1",
+      "sec-websocket-extensions": "permessage-deflate; client_max_window_bits",
+      "sec-websocket-protocol": "chat ,superchat",
+    });
+    assert.deepEqual(check(request), {
+      ok: true,
+      protocol: "chat",
+      request: {
+        origin: "https://App.Example",
+        userAgent: "agent/1",
+        key: KEY,
+        extensions: "permessage-deflate; client_max_window_bits",
+        protocol: "chat ,superchat",
+      },
+    });
+    const bare = check(upgradeRequest());
+    assert.deepEqual(bare.ok && bare.request, {
+      origin: null,
+      userAgent: null,
+      key: KEY,
+      extensions: null,
+      protocol: null,
+    });
   });
 
   test("Connection in any case and inside a list", () => {
     for (const value of ["upgrade", "UPGRADE", "keep-alive, Upgrade", "Upgrade,keep-alive"]) {
-      assert.deepEqual(check(upgradeRequest({ connection: value })), {
+      assert.deepEqual(decided(check(upgradeRequest({ connection: value }))), {
         ok: true,
         protocol: undefined,
       });
@@ -101,18 +134,18 @@ describe("checkHandshake accepts", () => {
   });
 
   test("and selects the first subprotocol offered", () => {
-    assert.deepEqual(check(upgradeRequest({ "sec-websocket-protocol": "chat,superchat" })), {
+    assert.deepEqual(decided(check(upgradeRequest({ "sec-websocket-protocol": "chat,superchat" }))), {
       ok: true,
       protocol: "chat",
     });
-    assert.deepEqual(check(upgradeRequest({ "sec-websocket-protocol": "chat, superchat" })), {
+    assert.deepEqual(decided(check(upgradeRequest({ "sec-websocket-protocol": "chat, superchat" }))), {
       ok: true,
       protocol: "chat",
     });
   });
 
   test("an empty subprotocol header as no subprotocol", () => {
-    assert.deepEqual(check(upgradeRequest({ "sec-websocket-protocol": "" })), {
+    assert.deepEqual(decided(check(upgradeRequest({ "sec-websocket-protocol": "" }))), {
       ok: true,
       protocol: undefined,
     });
@@ -266,10 +299,13 @@ describe("checkHandshake and Origin", () => {
 
   test("a listed Origin is accepted, in any case", () => {
     for (const origin of ["https://app.example", "HTTPS://App.Example", "http://localhost:3000", "null"]) {
-      assert.deepEqual(check(upgradeRequest({ origin, "sec-websocket-protocol": "chat" }), allowed), {
-        ok: true,
-        protocol: "chat",
-      });
+      assert.deepEqual(
+        decided(check(upgradeRequest({ origin, "sec-websocket-protocol": "chat" }), allowed)),
+        {
+          ok: true,
+          protocol: "chat",
+        },
+      );
     }
   });
 

@@ -6,12 +6,13 @@
 import { isToken, splitList } from "./tokens.ts";
 
 /**
- * Echo speaks every subprotocol equally, so it selects the first one the client offered.
+ * Echo speaks every subprotocol equally, so it selects the first one the client offered in
+ * `Sec-WebSocket-Protocol` (`offer`, `null` when the header is absent).
  * Returns `undefined` when none was offered: the 101 then carries no `Sec-WebSocket-Protocol`.
  * Throws when the header is not a list of tokens.
  */
-export function selectSubprotocol(request: Request): string | undefined {
-  const offered = splitList(request.headers.get("sec-websocket-protocol"));
+export function selectSubprotocol(offer: string | null): string | undefined {
+  const offered = splitList(offer);
   const invalid = offered.find((name) => !isToken(name));
   if (invalid !== undefined) throw new SyntaxError(`${JSON.stringify(invalid.slice(0, 40))} is not a token`);
   return offered[0];
