@@ -145,9 +145,19 @@ export function bunExtensions(mode: DeflateMode): ExtensionPolicy {
       unavailable: "this server runs with DEFLATE=off, so permessage-deflate offers are declined",
     };
   }
+  // A client sends the same offer on every connection (Chrome's is "permessage-deflate;
+  // client_max_window_bits"), so the last answer is kept: one string comparison per handshake.
+  let lastOffer: string | null = null;
+  let lastAnswer = "";
   return {
     summary: `permessage-deflate with a ${mode} compressor`,
-    negotiate: (offer) => negotiateDeflate(offer, mode),
+    negotiate(offer) {
+      if (offer !== lastOffer) {
+        lastAnswer = negotiateDeflate(offer, mode);
+        lastOffer = offer;
+      }
+      return lastAnswer;
+    },
   };
 }
 

@@ -109,3 +109,23 @@ test("declineReason explains a declined deflate offer, and only that", () => {
   assert.equal(declineReason("x-webkit-deflate-frame", "", DENO_EXTENSIONS), undefined);
   assert.equal(offersDeflate("foo, permessage-deflate; bar"), true);
 });
+
+test("bunExtensions answers each offer as negotiateDeflate does, repeated or alternating", () => {
+  const offers = [
+    CHROME,
+    CHROME,
+    null,
+    "permessage-deflate; server_max_window_bits=10",
+    CHROME,
+    "permessage-deflate; client_no_context_takeover",
+    "permessage-deflate; client_no_context_takeover",
+    null,
+  ];
+  for (const mode of ["shared", "dedicated"] as const) {
+    const policy = bunExtensions(mode);
+    assert.deepEqual(
+      offers.map((offer) => policy.negotiate(offer)),
+      offers.map((o) => negotiateDeflate(o, mode)),
+    );
+  }
+});
