@@ -52,7 +52,7 @@ export class Hub<M extends Member = Member> {
   }
 
   #has(member: M): boolean {
-    return this.#members[member.hubSlot] === member;
+    return member.hubSlot >= 0 && this.#members[member.hubSlot] === member;
   }
 
   /** Sends every member a close frame. */
