@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { captureConnection } from "./connection.ts";
+import { NO_TRAFFIC } from "./testing_context.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
@@ -43,12 +44,7 @@ describe("captureConnection", () => {
       protocol: "chat",
       extensions: "permessage-deflate; client_no_context_takeover",
       knobs: {},
-      pingsSent: 0,
-      pongs: 0,
-      messagesIn: 0,
-      bytesIn: 0,
-      messagesOut: 0,
-      bytesOut: 0,
+      ...NO_TRAFFIC,
     });
   });
 
@@ -105,19 +101,5 @@ describe("captureConnection", () => {
       extensions: "",
     });
     assert.equal(connection.path, "/a/b/");
-  });
-
-  test("starts each connection's counters at zero", () => {
-    const facts = { id: 1, remoteAddress: "a", protocol: undefined, extensions: "" };
-    const connection = captureConnection(new Request("http://echo.test/"), facts);
-    const { pingsSent, pongs, messagesIn, bytesIn, messagesOut, bytesOut } = connection;
-    assert.deepEqual({ pingsSent, pongs, messagesIn, bytesIn, messagesOut, bytesOut }, {
-      pingsSent: 0,
-      pongs: 0,
-      messagesIn: 0,
-      bytesIn: 0,
-      messagesOut: 0,
-      bytesOut: 0,
-    });
   });
 });

@@ -6,7 +6,7 @@ import type { Context } from "./context.ts";
 import { createHandler, type Handler, internalError, RETRY_AFTER_SECONDS, type Upgrade } from "./handler.ts";
 import { bunExtensions } from "./deflate.ts";
 import type { Registry } from "./registry.ts";
-import { type LoggedEvent, testConnection, testContext } from "./testing_context.ts";
+import { type LoggedEvent, NO_TRAFFIC, testConnection, testContext } from "./testing_context.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const CLIENT = { remoteAddress: "198.51.100.7" };
@@ -215,12 +215,7 @@ describe("createHandler: upgrades", () => {
       protocol: "chat",
       extensions: "",
       knobs: {},
-      pingsSent: 0,
-      pongs: 0,
-      messagesIn: 0,
-      bytesIn: 0,
-      messagesOut: 0,
-      bytesOut: 0,
+      ...NO_TRAFFIC,
     });
   });
 

@@ -19,7 +19,7 @@ export interface Member {
 
 /**
  * Live sessions, shared by the handler, the sessions themselves and shutdown. An array whose members
- * know their slot rather than a Set: a Set entry cost each idle connection ~110 bytes more on Bun.
+ * know their slot rather than a Set: on Bun a Set entry cost each idle connection ~110 bytes more.
  */
 export class Hub<M extends Member = Member> {
   #members: M[] = [];
