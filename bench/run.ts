@@ -3,9 +3,9 @@
  *
  * Starts Echo and its bare baseline side by side on loopback, drives one at a time with the load
  * generator in `load.ts`, workload by workload, and repeats the whole round several times, rotating
- * the order, so that every figure is a median and every ratio compares windows seconds apart. Prints one markdown table and
- * writes `bench/results.json` and `bench/results.svg` (`bench/results.partial.*`, not kept in git,
- * for `--quick` or `--only`).
+ * the order, so that every figure is a median and every ratio compares windows seconds apart. Prints
+ * one markdown table and writes `bench/results.json` and `bench/results.svg`
+ * (`bench/results.partial.*`, not kept in git, for `--quick` or `--only`).
  *
  * Options: `--quick`, `--runs N`, `--only NAME` (a substring of a server's name).
  */
@@ -128,7 +128,8 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
     for (const server of group) {
       try {
         const running = await startServer(server.entry);
-        subjects.push({ server, running, target: { port: running.port, deflate: server.deflate }, figures: { cpu: {} } });
+        const target = { port: running.port, deflate: server.deflate };
+        subjects.push({ server, running, target, figures: { cpu: {} } });
       } catch (error) {
         failed(server, run, error, "");
       }
@@ -138,8 +139,9 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
         try {
           await workload(subject);
         } catch (error) {
-          const exited = subject.running.process.exitCode ?? subject.running.process.signalCode;
-          failed(subject.server, run, exited === null ? error : `exited (${exited}): ${error}`, subject.running.output());
+          const { process: child, output } = subject.running;
+          const exited = child.exitCode ?? child.signalCode;
+          failed(subject.server, run, exited === null ? error : `exited (${exited}): ${error}`, output());
           subjects.splice(subjects.indexOf(subject), 1);
           await subject.running.stop();
         }
@@ -148,10 +150,8 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
     for (const { server, figures } of subjects) {
       rows[SERVERS.indexOf(server)].runs.push(figures as Figures);
       const cpu = Object.entries(figures.cpu).map(([k, v]) => `${k} ${percent(v.client)}/${percent(v.server)}`);
-      console.error(
-        `run ${run + 1}/${runs} ${server.name}: ${COLUMNS.map((c) => c.format(c.get(figures as Figures))).join(" ")}` +
-          ` | cpu client/server ${cpu.join(", ")}`,
-      );
+      const columns = COLUMNS.map((c) => c.format(c.get(figures as Figures))).join(" ");
+      console.error(`run ${run + 1}/${runs} ${server.name}: ${columns} | cpu client/server ${cpu.join(", ")}`);
     }
   } finally {
     for (const { running } of subjects) await running.stop();
