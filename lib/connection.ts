@@ -7,6 +7,12 @@
 import { type Knobs, NO_KNOBS } from "./knobs.ts";
 import { requestTarget, type Target } from "./target.ts";
 
+/** Message and byte counts in one direction. */
+export interface Traffic {
+  messages: number;
+  bytes: number;
+}
+
 /** The handshake's headers a connection keeps, exactly as received (`null` when absent). */
 export interface RequestHeaders {
   origin: string | null;
@@ -90,4 +96,14 @@ export function captureConnection(request: Request, facts: ConnectionFacts): Con
     messagesOut: 0,
     bytesOut: 0,
   };
+}
+
+/** A connection's messages and bytes from the client, in the shape `/info` reports. */
+export function receivedTraffic(connection: Connection): Traffic {
+  return { messages: connection.messagesIn, bytes: connection.bytesIn };
+}
+
+/** A connection's messages and bytes echoed to the client, in the shape `/info` reports. */
+export function sentTraffic(connection: Connection): Traffic {
+  return { messages: connection.messagesOut, bytes: connection.bytesOut };
 }

@@ -6,7 +6,7 @@
  */
 import { acceptValue } from "./accept.ts";
 import type { Config } from "./config.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import { declineReason, type ExtensionPolicy } from "./deflate.ts";
 import { checkHandshake } from "./handshake.ts";
 import type { ProcessIdentity } from "./process.ts";
@@ -87,8 +87,8 @@ async function record(c: Connection | ClosedConnection, full: boolean, options: 
     ...(note ? { extensionsNote: note } : {}),
     knobs: c.knobs,
     pings: { sent: c.pingsSent, pongs: c.pongs },
-    received: { messages: c.messagesIn, bytes: c.bytesIn },
-    sent: { messages: c.messagesOut, bytes: c.bytesOut },
+    received: receivedTraffic(c),
+    sent: sentTraffic(c),
     ...("closedAt" in c
       ? {
         closed: {

@@ -4,13 +4,7 @@
  *
  * @module
  */
-import type { Connection } from "./connection.ts";
-
-/** Message and byte counts in one direction. */
-export interface Traffic {
-  messages: number;
-  bytes: number;
-}
+import type { Connection, Traffic } from "./connection.ts";
 
 /** How a connection ended. */
 export interface Closing {

@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Connection } from "./connection.ts";
+import { type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import { RECENT_LIMIT, Registry } from "./registry.ts";
-import { received, sent, testConnection } from "./testing_context.ts";
+import { testConnection } from "./testing_context.ts";
 
 function connect(registry: Registry, tag = "t"): Connection {
   return testConnection(registry.nextId(), `http://echo.test/?tag=${tag}`);
@@ -47,10 +47,10 @@ describe("Registry", () => {
     registry.sent(a, 5);
     registry.sent(b, 10);
     registry.sent(b, 0);
-    assert.deepEqual(received(a), { messages: 2, bytes: 11 });
-    assert.deepEqual(sent(a), { messages: 1, bytes: 5 });
-    assert.deepEqual(received(b), { messages: 1, bytes: 10 });
-    assert.deepEqual(sent(b), { messages: 2, bytes: 10 });
+    assert.deepEqual(receivedTraffic(a), { messages: 2, bytes: 11 });
+    assert.deepEqual(sentTraffic(a), { messages: 1, bytes: 5 });
+    assert.deepEqual(receivedTraffic(b), { messages: 1, bytes: 10 });
+    assert.deepEqual(sentTraffic(b), { messages: 2, bytes: 10 });
     assert.deepEqual(registry.totals.received, { messages: 3, bytes: 21 });
     assert.deepEqual(registry.totals.sent, { messages: 3, bytes: 15 });
   });
@@ -60,8 +60,8 @@ describe("Registry", () => {
     const a = connect(registry);
     registry.echoed(a, 7);
     registry.echoed(a, 0);
-    assert.deepEqual(received(a), { messages: 2, bytes: 7 });
-    assert.deepEqual(sent(a), { messages: 2, bytes: 7 });
+    assert.deepEqual(receivedTraffic(a), { messages: 2, bytes: 7 });
+    assert.deepEqual(sentTraffic(a), { messages: 2, bytes: 7 });
     assert.deepEqual(registry.totals.received, { messages: 2, bytes: 7 });
     assert.deepEqual(registry.totals.sent, { messages: 2, bytes: 7 });
   });
@@ -82,7 +82,7 @@ describe("Registry", () => {
     assert.equal(closed.code, 1000);
     assert.equal(closed.reason, "bye");
     assert.equal(closed.closedBy, "client");
-    assert.deepEqual(received(closed), { messages: 1, bytes: 2 });
+    assert.deepEqual(receivedTraffic(closed), { messages: 1, bytes: 2 });
     assert.ok(closed.closedAt >= before && closed.closedAt <= after);
     assert.equal(closed.durationMs, closed.closedAt - a.openedAt);
     assert.ok(closed.durationMs >= 1500, String(closed.durationMs));

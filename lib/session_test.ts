@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { COMPRESS_MIN_BYTES } from "./compression.ts";
 import type { Config } from "./config.ts";
-import { captureConnection, type Connection } from "./connection.ts";
+import { captureConnection, type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import type { Context } from "./context.ts";
 import type { Registry } from "./registry.ts";
 import {
@@ -17,7 +17,7 @@ import {
   type SendResult,
 } from "./session.ts";
 import { messageSize } from "./utf8.ts";
-import { type LoggedEvent, received, sent, type TestContext, testContext } from "./testing_context.ts";
+import { type LoggedEvent, type TestContext, testContext } from "./testing_context.ts";
 
 /** A Peer that records what the session asked of it, answers sends as told, and can fail. */
 class FakePeer implements Peer {
@@ -155,16 +155,16 @@ describe("EchoSession: echo", () => {
     const { peer, connection, session } = setup();
     peer.send = (message) => (peer.sends.push({ message, compress: false }), 7);
     session.receive("seven?");
-    assert.deepEqual(received(connection), { messages: 1, bytes: 7 });
-    assert.deepEqual(sent(connection), { messages: 1, bytes: 7 });
+    assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 7 });
+    assert.deepEqual(sentTraffic(connection), { messages: 1, bytes: 7 });
   });
 
   test("counts what it received and sent", () => {
     const { registry, connection, session } = setup();
     session.receive("é€"); // 5 bytes
     session.receive(new Uint8Array(7));
-    assert.deepEqual(received(connection), { messages: 2, bytes: 12 });
-    assert.deepEqual(sent(connection), { messages: 2, bytes: 12 });
+    assert.deepEqual(receivedTraffic(connection), { messages: 2, bytes: 12 });
+    assert.deepEqual(sentTraffic(connection), { messages: 2, bytes: 12 });
     assert.deepEqual(registry.totals.received, { messages: 2, bytes: 12 });
     assert.deepEqual(registry.totals.sent, { messages: 2, bytes: 12 });
   });
@@ -189,7 +189,7 @@ describe("EchoSession: message size", () => {
       assert.equal(peer.closes[0].code, 1009);
       assert.match(peer.closes[0].reason, /\b(9|11) bytes\b.*\b8\b/);
       assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
-      assert.deepEqual(sent(connection), { messages: 0, bytes: 0 });
+      assert.deepEqual(sentTraffic(connection), { messages: 0, bytes: 0 });
     }
   });
 
@@ -218,7 +218,7 @@ describe("EchoSession: flow control", () => {
     peer.status = "queued";
     session.receive("one");
     assert.deepEqual(peer.calls, ["pause"]);
-    assert.deepEqual(sent(connection), { messages: 1, bytes: 3 }, "a queued echo counts as sent");
+    assert.deepEqual(sentTraffic(connection), { messages: 1, bytes: 3 }, "a queued echo counts as sent");
     session.drained();
     assert.deepEqual(peer.calls, ["pause", "resume"]);
     assert.deepEqual(peer.closes, []);
@@ -262,7 +262,7 @@ describe("EchoSession: flow control", () => {
     session.receive("x".repeat(1000));
     session.receive("x".repeat(25));
     assert.equal(peer.sends.length, 2, "the echo that crossed the cap was still sent");
-    assert.deepEqual(sent(connection), { messages: 2, bytes: 1025 });
+    assert.deepEqual(sentTraffic(connection), { messages: 2, bytes: 1025 });
     const warning = events.find((e) => e.event === "overflow");
     assert.equal(warning?.level, "warn");
     assert.equal(warning?.id, connection.id);
@@ -301,8 +301,8 @@ describe("EchoSession: flow control", () => {
       const { session, connection, events } = setup({ peer });
       peer.status = "dropped";
       session.receive("lost");
-      assert.deepEqual(received(connection), { messages: 1, bytes: 4 });
-      assert.deepEqual(sent(connection), { messages: 0, bytes: 0 });
+      assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 4 });
+      assert.deepEqual(sentTraffic(connection), { messages: 0, bytes: 0 });
       if (!(peer instanceof PausingPeer)) {
         await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS * 3));
       }
@@ -403,8 +403,8 @@ describe("EchoSession: failures", () => {
     session.receive("hello");
     assert.deepEqual(peer.closes, [{ code: 1011, reason: "internal error" }]);
     assert.deepEqual(peer.sends, []);
-    assert.deepEqual(received(connection), { messages: 1, bytes: 5 });
-    assert.deepEqual(sent(connection), { messages: 0, bytes: 0 });
+    assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 5 });
+    assert.deepEqual(sentTraffic(connection), { messages: 0, bytes: 0 });
     assert.deepEqual(registry.totals.sent, { messages: 0, bytes: 0 });
     const failure = events.find((e) => e.event === "failure");
     assert.equal(failure?.level, "error");

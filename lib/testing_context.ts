@@ -49,13 +49,3 @@ export function testConnection(id = 1, url = "http://echo.test/"): Connection {
 
 /** The counters of a connection that has exchanged nothing yet. */
 export const NO_TRAFFIC = { pingsSent: 0, pongs: 0, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
-
-/** A connection's messages and bytes from the client, in the shape `/info` reports them. */
-export function received(connection: Connection): { messages: number; bytes: number } {
-  return { messages: connection.messagesIn, bytes: connection.bytesIn };
-}
-
-/** A connection's messages and bytes echoed to the client, in the shape `/info` reports them. */
-export function sent(connection: Connection): { messages: number; bytes: number } {
-  return { messages: connection.messagesOut, bytes: connection.bytesOut };
-}
