@@ -24,6 +24,12 @@ export interface Figures {
   kib64: number;
   mib1: number;
   handshakes: number;
+  /**
+   * The same per second of server CPU. The handshake load keeps the load generator's core busy (a
+   * loopback connect and close cost the client as much kernel time as the server) while the server's
+   * is not, so this, not the rate, is what tells the servers' cost apart.
+   */
+  handshakesPerCpu: number;
   /** Server RSS per idle connection, bytes. */
   idleBytes: number;
   cpu: Record<"text" | "kib64" | "mib1" | "handshakes", CpuUse>;
@@ -70,6 +76,7 @@ export const COLUMNS: readonly Column[] = [
   column("kib64", "64 KiB MiB/s", true, (v) => v.toFixed(0)),
   column("mib1", "1 MiB MiB/s", true, (v) => v.toFixed(0)),
   column("handshakes", "handshakes/s", true, thousands),
+  column("handshakesPerCpu", "handshakes per server CPU-s", true, thousands),
   column("idleBytes", "bytes/idle conn", false, thousands),
 ];
 
@@ -159,7 +166,10 @@ function comparison(column: Column, s: Spread): string {
 export const percent = (fraction: number): string => `${Math.round(fraction * 100)}%`;
 
 /** The markdown table, with the notes that make it readable. */
-export function table(summary: Summary, meta: { command: string; runs: number; cpus: number }): string {
+export function table(
+  summary: Summary,
+  meta: { command: string; runs: number; cpus: number; pinning: string },
+): string {
   const lines = [
     `| server | ${COLUMNS.map((c) => c.title).join(" | ")} |`,
     `| --- | ${COLUMNS.map(() => "---:").join(" | ")} |`,
@@ -177,7 +187,8 @@ export function table(summary: Summary, meta: { command: string; runs: number; c
   const fastest = [...summary.rows].sort((a, b) => b.columns.text.median - a.columns.text.median)[0];
   const notes = [
     "",
-    `Medians of ${meta.runs} round(s) on ${meta.cpus} CPU(s); ±: the largest deviation of a round from the median. ` +
+    `Medians of ${meta.runs} round(s) on ${meta.cpus} CPU(s), ${meta.pinning}; ±: the largest deviation of a round ` +
+    "from the median. " +
     "Comparison rows: Echo ÷ bare (throughput) or Echo − bare (latency, memory) within each round; median (range).",
   ];
   if (fastest) {

@@ -7,7 +7,8 @@
  * one markdown table and writes `bench/results.json` and `bench/results.svg`
  * (`bench/results.partial.*`, not kept in git, for `--quick` or `--only`).
  *
- * Options: `--quick`, `--runs N`, `--only NAME` (a substring of a server's name).
+ * Options: `--quick`, `--runs N`, `--only NAME` (a substring of a server's name), `--no-pin` (leave the
+ * load generator and the servers where the scheduler puts them; see `pinning.ts`).
  */
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -15,12 +16,14 @@ import { ENTRIES, type Entry, ROOT, type RunningServer, startServer } from "../t
 import { chart } from "./chart.ts";
 import { COLUMNS, type Figures, PAIRS, percent, type Row, summarise, table } from "./report.ts";
 import { handshakes, idleMemory, latency, messageRate, pseudoRandom, type Target } from "./load.ts";
+import { describePinning, pinLoadGenerator, pinned } from "./pinning.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const option = (name: string) => args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
 const runs = Number(option("--runs") ?? (quick ? 1 : 3));
 
+const pinning = args.includes("--no-pin") ? undefined : pinLoadGenerator();
 const timing = quick ? { warmupMs: 150, measureMs: 400 } : { warmupMs: 500, measureMs: 2500 };
 const IDLE_CONNECTIONS = quick ? 500 : 5000;
 const PARAMS = {
@@ -92,6 +95,7 @@ const WORKLOADS: Array<(subject: Subject) => Promise<void>> = [
   async ({ target, running, figures }) => {
     const shakes = await handshakes(target, running.process.pid!, { ...timing, ...PARAMS.handshakes });
     figures.handshakes = shakes.perSecond;
+    figures.handshakesPerCpu = shakes.perSecond / shakes.cpu.server;
     figures.cpu.handshakes = shakes.cpu;
   },
 ];
@@ -127,7 +131,7 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
   try {
     for (const server of group) {
       try {
-        const running = await startServer(server.entry);
+        const running = await startServer(pinned(server.entry, pinning));
         const target = { port: running.port, deflate: server.deflate };
         subjects.push({ server, running, target, figures: { cpu: {} } });
       } catch (error) {
@@ -175,6 +179,7 @@ const meta = {
   seconds: Math.round((Date.now() - started) / 1000),
   runs,
   cpus: cpus().length,
+  pinning: describePinning(pinning),
   cpuModel: cpus()[0]?.model,
   loadavg: loadavg(),
   versions: { bun: Bun.version, node: process.versions.node },
