@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { cpus, platform } from "node:os";
 import type { Entry } from "../tests/support/server.ts";
 
-/** The cores chosen, or `undefined` where pinning is not possible (one core, no `taskset`, not Linux). */
+/** The cores chosen: one for the load generator, one shared by every server. */
 export interface Pinning {
   load: number;
   server: number;
@@ -34,12 +34,10 @@ export function pinLoadGenerator(): Pinning | undefined {
 /** `entry` started on the server's core (the same process: taskset execs the command). */
 export function pinned(entry: Entry, pinning: Pinning | undefined): Entry {
   if (!pinning) return entry;
+  const taskset = ["taskset", "--cpu-list", String(pinning.server)];
   return {
     name: entry.name,
-    command: (
-      script,
-      permissions,
-    ) => ["taskset", "--cpu-list", String(pinning.server), ...entry.command(script, permissions)],
+    command: (script, permissions) => [...taskset, ...entry.command(script, permissions)],
   };
 }
 
