@@ -45,5 +45,5 @@ export function pinned(entry: Entry, pinning: Pinning | undefined): Entry {
 export function describePinning(pinning: Pinning | undefined): string {
   return pinning
     ? `load generator pinned to CPU ${pinning.load}, each server to CPU ${pinning.server} (taskset)`
-    : "not pinned to CPUs (needs Linux, 2 CPUs and taskset)";
+    : "not pinned to CPUs (--no-pin, or not Linux with 2 CPUs and taskset)";
 }
