@@ -7,7 +7,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import { readFileSync } from "node:fs";
-import type { CpuUse } from "./report.ts";
+import { type Load, type Measured, measureInSlices } from "./slices.ts";
 
 /** Where to connect, and whether to offer permessage-deflate. */
 export interface Target {
@@ -245,92 +245,100 @@ export async function connectMany(target: Target, count: number, behaviour: Beha
   return conns;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
-export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
-}
-
 /** Resident set size of a process in bytes, from /proc/<pid>/status (Linux). */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) * 1024;
 }
 
-/** A window over which the client's and the server's CPU are measured. */
-class Meter {
-  #start = performance.now();
-  #client = process.cpuUsage();
-  #server: number;
-  constructor(readonly pid: number) {
-    this.#server = processCpuSeconds(pid);
-  }
-  stop(): { seconds: number; cpu: CpuUse } {
-    const seconds = (performance.now() - this.#start) / 1000;
-    const client = process.cpuUsage(this.#client);
-    return {
-      seconds,
-      cpu: {
-        client: (client.user + client.system) / 1e6 / seconds,
-        server: (processCpuSeconds(this.pid) - this.#server) / seconds,
-      },
-    };
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Result of a message-rate workload. */
-export interface RateResult {
-  messagesPerSecond: number;
-  cpu: CpuUse;
-  /** Whether the connections negotiated permessage-deflate. */
-  deflate: boolean;
-  /** Payload bytes the server sent per echo (less than the message when it compressed). */
-  bytesPerEcho: number;
-}
-
-/** Options for {@link messageRate}. */
-export interface RateOptions extends Timing {
+/** Options for {@link openMessages}. */
+export interface MessageOptions {
   connections: number;
   inflight: number;
   /** The message: a string goes as a text frame, bytes as binary. */
   message: string | Uint8Array;
 }
 
+/** What came back over a message load's life, checked when it ends. */
+export interface MessageCheck {
+  /** Whether the connections negotiated permessage-deflate. */
+  deflate: boolean;
+  /** Payload bytes the server sent per echo (less than the message when it compressed). */
+  bytesPerEcho: number;
+}
+
+/** A message load: {@link Load} plus the end of its connections. */
+export interface MessageLoad extends Load {
+  /** Closes the connections; throws if an echo came back at another size (without deflate). */
+  end(): Promise<MessageCheck>;
+}
+
 /**
- * Keeps `inflight` messages outstanding on each of `connections`: every echo that returns is
- * answered with the same pre-built frame. Counts echoes within the measured window.
+ * Opens `connections` and, while resumed, keeps `inflight` messages outstanding on each: every echo
+ * that returns is answered with the same pre-built frame.
  */
-export async function messageRate(target: Target, pid: number, options: RateOptions): Promise<RateResult> {
+export async function openMessages(target: Target, options: MessageOptions): Promise<MessageLoad> {
   const payload = typeof options.message === "string" ? new TextEncoder().encode(options.message) : options.message;
   const frame = maskedFrame(typeof options.message === "string" ? 1 : 2, payload);
   const batch = new Uint8Array(frame.length * options.inflight);
   for (let i = 0; i < options.inflight; i++) batch.set(frame, i * frame.length);
-  let running = true;
+  let running = false;
+  let sent = 0;
   let counted = 0;
+  let settled: (() => void) | undefined;
   const conns = await connectMany(target, options.connections, {
-    open: (conn) => conn.write(batch),
+    open() {},
     frames(conn, count) {
       counted += count;
-      if (running) conn.write(batch.subarray(0, count * frame.length));
+      if (running) {
+        conn.write(batch.subarray(0, count * frame.length));
+        sent += count;
+      } else if (counted === sent && settled) {
+        settled();
+        settled = undefined;
+      }
     },
   });
-  await sleep(options.warmupMs);
-  const before = counted;
-  const meter = new Meter(pid);
-  await sleep(options.measureMs);
-  const messages = counted - before;
-  const { seconds, cpu } = meter.stop();
-  running = false;
-  await Promise.all(conns.map((conn) => conn.end()));
-  const deflate = conns.every((conn) => conn.deflate);
-  const received = conns.reduce((sum, conn) => sum + conn.counter.payloadBytes, 0);
-  if (!deflate && received !== counted * payload.length) {
-    throw new Error(`echoes changed size: ${received} bytes in ${counted} messages of ${payload.length}`);
-  }
-  return { messagesPerSecond: messages / seconds, cpu, deflate, bytesPerEcho: received / counted };
+  return {
+    resume() {
+      running = true;
+      for (const conn of conns) conn.write(batch);
+      sent += conns.length * options.inflight;
+    },
+    pause() {
+      running = false;
+      return counted === sent ? Promise.resolve() : new Promise<void>((resolve) => settled = resolve);
+    },
+    completed: () => counted,
+    async end() {
+      running = false;
+      await Promise.all(conns.map((conn) => conn.end()));
+      const deflate = conns.every((conn) => conn.deflate);
+      const received = conns.reduce((sum, conn) => sum + conn.counter.payloadBytes, 0);
+      if (!deflate && received !== counted * payload.length) {
+        throw new Error(`echoes changed size: ${received} bytes in ${counted} messages of ${payload.length}`);
+      }
+      return { deflate, bytesPerEcho: received / counted };
+    },
+  };
+}
+
+/** Result of {@link messageRate}. */
+export interface RateResult extends Measured, MessageCheck {}
+
+/** One server under one message load for one window (for tools that measure a single server). */
+export async function messageRate(
+  target: Target,
+  pid: number,
+  options: MessageOptions & Timing,
+): Promise<RateResult> {
+  const load = await openMessages(target, options);
+  const [measured] = await measureInSlices([{ load, pid }], { ...options, slices: 1 });
+  const check = await load.end();
+  if (measured instanceof Error) throw measured;
+  return { ...measured, ...check };
 }
 
 /** Result of the latency workload, in microseconds. */
@@ -369,27 +377,18 @@ export async function latency(target: Target, options: Timing & { message: strin
   return { p50: at(0.5), p99: at(0.99), samples: samples.length };
 }
 
-/** Result of the handshake workload. */
-export interface HandshakeResult {
-  perSecond: number;
-  cpu: CpuUse;
-}
-
 /** Close frame with status 1000, masked. */
 const CLOSE = maskedFrame(8, new Uint8Array([0x03, 0xe8]));
 
 /**
- * `parallel` loops of: connect, upgrade, send close, receive the server's close, and wait for the
- * server to close TCP. Counts completed closing handshakes within the window.
+ * While resumed, `parallel` loops of: connect, upgrade, send close, receive the server's close, and
+ * wait for the server to close TCP. Counts completed closing handshakes.
  */
-export async function handshakes(
-  target: Target,
-  pid: number,
-  options: Timing & { parallel: number },
-): Promise<HandshakeResult> {
-  let running = true;
+export function openHandshakes(target: Target, options: { parallel: number }): Load {
+  let running = false;
   let completed = 0;
   let failed: Error | undefined;
+  let loops: Promise<void>[] = [];
   const request = upgradeRequest(target);
   const behaviour: Behaviour = {
     open: (conn) => conn.write(CLOSE),
@@ -401,23 +400,38 @@ export async function handshakes(
     },
   };
   async function loop() {
-    while (running) {
+    while (running && !failed) {
       const conn = await connect(target, behaviour, request).catch((error) => failed = error);
       if (failed) return;
       await (conn as Conn).gone;
     }
   }
-  const loops = Array.from({ length: options.parallel }, loop);
-  await sleep(options.warmupMs);
-  const before = completed;
-  const meter = new Meter(pid);
-  await sleep(options.measureMs);
-  const count = completed - before;
-  const { seconds, cpu } = meter.stop();
-  running = false;
-  await Promise.all(loops);
-  if (failed) throw failed;
-  return { perSecond: count / seconds, cpu };
+  return {
+    resume() {
+      running = true;
+      loops = Array.from({ length: options.parallel }, loop);
+    },
+    async pause() {
+      running = false;
+      await Promise.all(loops);
+      if (failed) throw failed;
+    },
+    completed: () => completed,
+  };
+}
+
+/** One server under the handshake load for one window (for tools that measure a single server). */
+export async function handshakes(
+  target: Target,
+  pid: number,
+  options: Timing & { parallel: number },
+): Promise<Measured> {
+  const [measured] = await measureInSlices([{ pid, load: openHandshakes(target, options) }], {
+    ...options,
+    slices: 1,
+  });
+  if (measured instanceof Error) throw measured;
+  return measured;
 }
 
 /** Result of the idle-memory workload. */

@@ -56,7 +56,7 @@ const perSecond = (rate: number) => Math.round(rate).toLocaleString("en");
 const WORKLOADS: Record<string, (target: Target, pid: number) => Promise<string>> = {
   text: async (target, pid) => {
     const options = { ...TIMING, connections: 50, inflight: 16, message: "x".repeat(32) };
-    return `${perSecond((await messageRate(target, pid, options)).messagesPerSecond)} messages/s`;
+    return `${perSecond((await messageRate(target, pid, options)).perSecond)} messages/s`;
   },
   handshakes: async (target, pid) =>
     `${perSecond((await handshakes(target, pid, { ...TIMING, parallel: 16 })).perSecond)} handshakes/s`,

@@ -2,10 +2,11 @@
  * The benchmark: `npm run bench` (`npm run bench:quick` for a smoke run).
  *
  * Starts Echo and its bare baseline side by side on loopback, drives one at a time with the load
- * generator in `load.ts`, workload by workload, and repeats the whole round several times, rotating
- * the order, so that every figure is a median and every ratio compares windows seconds apart. Prints
- * one markdown table and writes `bench/results.json` and `bench/results.svg`
- * (`bench/results.partial.*`, not kept in git, for `--quick` or `--only`).
+ * generator in `load.ts`, workload by workload (throughput in alternating slices, `slices.ts`), and
+ * repeats the whole round several times, rotating the order, so that every figure is a median and
+ * every ratio compares windows measured together. Prints one markdown table and writes
+ * `bench/results.json` and `bench/results.svg` (`bench/results.partial.*`, not kept in git, for
+ * `--quick` or `--only`).
  *
  * Options: `--quick`, `--runs N`, `--only NAME` (a substring of a server's name), `--no-pin` (leave the
  * load generator and the servers where the scheduler puts them; see `pinning.ts`).
@@ -14,8 +15,17 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { ENTRIES, type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
 import { chart } from "./chart.ts";
-import { COLUMNS, type Figures, PAIRS, percent, type Row, summarise, table } from "./report.ts";
-import { handshakes, idleMemory, latency, messageRate, pseudoRandom, type Target } from "./load.ts";
+import { COLUMNS, type CpuUse, type Figures, PAIRS, percent, type Row, summarise, table } from "./report.ts";
+import {
+  idleMemory,
+  latency,
+  type MessageOptions,
+  openHandshakes,
+  openMessages,
+  pseudoRandom,
+  type Target,
+} from "./load.ts";
+import { type Load, type Measured, measureInSlices } from "./slices.ts";
 import { describePinning, pinLoadGenerator, pinned } from "./pinning.ts";
 
 const args = process.argv.slice(2);
@@ -25,6 +35,8 @@ const runs = Number(option("--runs") ?? (quick ? 1 : 3));
 
 const pinning = args.includes("--no-pin") ? undefined : pinLoadGenerator();
 const timing = quick ? { warmupMs: 150, measureMs: 400 } : { warmupMs: 500, measureMs: 2500 };
+/** The throughput workloads' measured time, in slices alternating between a group's servers. */
+const slicing = { ...timing, slices: quick ? 2 : 5 };
 const IDLE_CONNECTIONS = quick ? 500 : 5000;
 const PARAMS = {
   text: { connections: 50, inflight: 16, message: "x".repeat(32) },
@@ -62,49 +74,98 @@ interface Subject {
   figures: Partial<Omit<Figures, "cpu">> & { cpu: Partial<Figures["cpu"]> };
 }
 
+/** Measures a group's subjects; what went wrong for each (`undefined`: nothing), in their order. */
+type Workload = (subjects: Subject[]) => Promise<Array<Error | undefined>>;
+
+const asError = (error: unknown) => error instanceof Error ? error : new Error(String(error));
+
+/** A workload measured on one server after the other (memory, latency). */
+function oneByOne(measure: (subject: Subject) => Promise<void>): Workload {
+  return async (subjects) => {
+    const outcomes: Array<Error | undefined> = [];
+    for (const subject of subjects) outcomes.push(await measure(subject).then(() => undefined, asError));
+    return outcomes;
+  };
+}
+
+/**
+ * A throughput workload, measured on a group's servers in alternating slices (`slices.ts`); `finish`
+ * ends a server's load and records its figures, or throws what went wrong.
+ */
+function sliced<L extends Load>(
+  open: (target: Target) => L | Promise<L>,
+  finish: (subject: Subject, measured: Measured | Error, load: L) => Promise<void>,
+): Workload {
+  return async (subjects) => {
+    const outcomes: Array<Error | undefined> = subjects.map(() => undefined);
+    const opened: Array<{ subject: Subject; load: L }> = [];
+    for (const [index, subject] of subjects.entries()) {
+      await Promise.resolve(open(subject.target)).then((load) => opened.push({ subject, load }), (error) => {
+        outcomes[index] = asError(error);
+      });
+    }
+    const sides = opened.map(({ subject, load }) => ({ load, pid: subject.running.process.pid! }));
+    const measured = await measureInSlices(sides, slicing);
+    for (const [k, { subject, load }] of opened.entries()) {
+      await finish(subject, measured[k], load).catch((error) => outcomes[subjects.indexOf(subject)] = asError(error));
+    }
+    return outcomes;
+  };
+}
+
+/** A message workload: `record` turns a server's messages per second into its figures. */
+function messages(
+  params: MessageOptions,
+  record: (subject: Subject, perSecond: number, cpu: CpuUse) => void,
+): Workload {
+  return sliced((target) => openMessages(target, params), async (subject, measured, load) => {
+    const check = await load.end();
+    if (measured instanceof Error) throw measured;
+    if (check.deflate !== subject.server.deflate) throw new Error(`deflate negotiated = ${check.deflate}`);
+    record(subject, measured.perSecond, measured.cpu);
+  });
+}
+
 /**
  * The workloads, in the order each round runs them. Memory comes first, while the process has served
  * nothing but the warm-up connections.
  */
-const WORKLOADS: Array<(subject: Subject) => Promise<void>> = [
-  async ({ target, running, figures }) => {
+const WORKLOADS: Workload[] = [
+  oneByOne(async ({ target, running, figures }) => {
     figures.idleBytes = (await idleMemory(target, running.process.pid!, PARAMS.idle)).perConnection;
-  },
-  async ({ server, target, running, figures }) => {
-    const text = await messageRate(target, running.process.pid!, { ...timing, ...PARAMS.text });
-    if (text.deflate !== server.deflate) throw new Error(`deflate negotiated = ${text.deflate}`);
-    figures.text = text.messagesPerSecond;
-    figures.textPerCpu = text.messagesPerSecond / text.cpu.server;
-    figures.cpu.text = text.cpu;
-  },
-  async ({ target, figures }) => {
+  }),
+  messages(PARAMS.text, ({ figures }, perSecond, cpu) => {
+    figures.text = perSecond;
+    figures.textPerCpu = perSecond / cpu.server;
+    figures.cpu.text = cpu;
+  }),
+  oneByOne(async ({ target, figures }) => {
     const rtt = await latency(target, { ...timing, ...PARAMS.latency });
     figures.p50 = rtt.p50;
     figures.p99 = rtt.p99;
-  },
-  async ({ target, running, figures }) => {
-    const kib64 = await messageRate(target, running.process.pid!, { ...timing, ...PARAMS.kib64 });
-    figures.kib64 = kib64.messagesPerSecond * 64 / 1024;
-    figures.cpu.kib64 = kib64.cpu;
-  },
-  async ({ target, running, figures }) => {
-    const mib1 = await messageRate(target, running.process.pid!, { ...timing, ...PARAMS.mib1 });
-    figures.mib1 = mib1.messagesPerSecond;
-    figures.cpu.mib1 = mib1.cpu;
-  },
-  async ({ target, running, figures }) => {
-    const shakes = await handshakes(target, running.process.pid!, { ...timing, ...PARAMS.handshakes });
-    figures.handshakes = shakes.perSecond;
-    figures.handshakesPerCpu = shakes.perSecond / shakes.cpu.server;
-    figures.cpu.handshakes = shakes.cpu;
-  },
+  }),
+  messages(PARAMS.kib64, ({ figures }, perSecond, cpu) => {
+    figures.kib64 = perSecond * 64 / 1024;
+    figures.cpu.kib64 = cpu;
+  }),
+  messages(PARAMS.mib1, ({ figures }, perSecond, cpu) => {
+    figures.mib1 = perSecond;
+    figures.cpu.mib1 = cpu;
+  }),
+  sliced((target) => openHandshakes(target, PARAMS.handshakes), async ({ figures }, measured) => {
+    if (measured instanceof Error) throw measured;
+    figures.handshakes = measured.perSecond;
+    figures.handshakesPerCpu = measured.perSecond / measured.cpu.server;
+    figures.cpu.handshakes = measured.cpu;
+  }),
 ];
 
 /**
- * Servers measured side by side: Echo and its bare baseline are both started, then each workload runs
- * on one and at once on the other, so that a comparison row compares windows seconds apart instead of
- * a minute apart (this machine's noise drifts over tens of seconds). Only one server is under load at
- * a time; the other sits idle with no connections.
+ * Servers measured side by side: Echo and its bare baseline are both started; the throughput workloads
+ * alternate between them in slices of half a second, and memory and latency are measured on one and
+ * at once on the other, so that a comparison row compares windows measured together instead of a
+ * minute apart (this machine's noise drifts over seconds). Only one server is under load at a time;
+ * the other holds its idle connections, or none.
  */
 const GROUPS: Server[][] = SERVERS.reduce<Server[][]>((groups, server) => {
   const pair = PAIRS.find((names) => names.includes(server.name));
@@ -139,17 +200,16 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
       }
     }
     for (const workload of WORKLOADS) {
-      for (const subject of [...subjects]) {
-        try {
-          await workload(subject);
-        } catch (error) {
-          const { process: child, output } = subject.running;
-          const exited = child.exitCode ?? child.signalCode;
-          failed(subject.server, run, exited === null ? error : `exited (${exited}): ${error}`, output());
-          subjects.splice(subjects.indexOf(subject), 1);
-          await subject.running.stop();
-        }
+      const outcomes = await workload(subjects);
+      const failing = subjects.filter((_, index) => outcomes[index]);
+      for (const subject of failing) {
+        const { process: child, output } = subject.running;
+        const exited = child.exitCode ?? child.signalCode;
+        const error = outcomes[subjects.indexOf(subject)]!;
+        failed(subject.server, run, exited === null ? error : `exited (${exited}): ${error}`, output());
+        await subject.running.stop();
       }
+      subjects.splice(0, subjects.length, ...subjects.filter((subject) => !failing.includes(subject)));
     }
     for (const { server, figures } of subjects) {
       rows[SERVERS.indexOf(server)].runs.push(figures as Figures);

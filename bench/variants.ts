@@ -4,7 +4,7 @@
  * as `bench/run.ts`. `bun run bench/variants.ts [--quick] [--runs N]`; prints a markdown table.
  */
 import { type Entry, ROOT, startServer } from "../tests/support/server.ts";
-import { messageRate, pseudoRandom, type RateOptions } from "./load.ts";
+import { type MessageOptions, messageRate, pseudoRandom } from "./load.ts";
 import { spread } from "./report.ts";
 
 const args = process.argv.slice(2);
@@ -15,7 +15,7 @@ const BIN = `${ROOT}node_modules/.bin/`;
 
 const english = "the quick brown fox jumps over the lazy dog while echo servers repeat every word ".repeat(13)
   .slice(0, 1024);
-const WORKLOADS: Record<string, Omit<RateOptions, "warmupMs" | "measureMs">> = {
+const WORKLOADS: Record<string, MessageOptions> = {
   "32 B text": { connections: 50, inflight: 16, message: "x".repeat(32) },
   "1 KiB English text": { connections: 50, inflight: 4, message: english },
   "64 KiB random binary": { connections: 4, inflight: 4, message: pseudoRandom(64 * 1024) },
@@ -82,8 +82,8 @@ for (let run = 0; run < runs; run++) {
             );
             const list = samples.get(key) ?? [];
             list.push({
-              rate: result.messagesPerSecond,
-              perCpu: result.messagesPerSecond / result.cpu.server,
+              rate: result.perSecond,
+              perCpu: result.perSecond / result.cpu.server,
               bytes: result.bytesPerEcho,
             });
             samples.set(key, list);
