@@ -100,14 +100,20 @@ function sliced<L extends Load>(
     const outcomes: Array<Error | undefined> = subjects.map(() => undefined);
     const opened: Array<{ subject: Subject; load: L }> = [];
     for (const [index, subject] of subjects.entries()) {
-      await Promise.resolve(open(subject.target)).then((load) => opened.push({ subject, load }), (error) => {
+      try {
+        opened.push({ subject, load: await open(subject.target) });
+      } catch (error) {
         outcomes[index] = asError(error);
-      });
+      }
     }
     const sides = opened.map(({ subject, load }) => ({ load, pid: subject.running.process.pid! }));
     const measured = await measureInSlices(sides, slicing);
     for (const [k, { subject, load }] of opened.entries()) {
-      await finish(subject, measured[k], load).catch((error) => outcomes[subjects.indexOf(subject)] = asError(error));
+      try {
+        await finish(subject, measured[k], load);
+      } catch (error) {
+        outcomes[subjects.indexOf(subject)] = asError(error);
+      }
     }
     return outcomes;
   };
