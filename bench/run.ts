@@ -25,7 +25,7 @@ import {
   pseudoRandom,
   type Target,
 } from "./load.ts";
-import { type Load, type Measured, measureInSlices } from "./slices.ts";
+import { asError, type Load, type Measured, measureInSlices } from "./slices.ts";
 import { describePinning, pinLoadGenerator, pinned } from "./pinning.ts";
 
 const args = process.argv.slice(2);
@@ -76,8 +76,6 @@ interface Subject {
 
 /** Measures a group's subjects; what went wrong for each (`undefined`: nothing), in their order. */
 type Workload = (subjects: Subject[]) => Promise<Array<Error | undefined>>;
-
-const asError = (error: unknown) => error instanceof Error ? error : new Error(String(error));
 
 /** A workload measured on one server after the other (memory, latency). */
 function oneByOne(measure: (subject: Subject) => Promise<void>): Workload {

@@ -43,7 +43,7 @@ export interface Measured {
  * Load after a resume that is not measured: the pipeline refills (16 messages per connection are
  * back in flight within a millisecond; a handshake loop takes a few).
  */
-export const SETTLE_MS = 100;
+const SETTLE_MS = 100;
 
 /** How long a pause may wait for what is in flight before the server counts as stuck. */
 const PAUSE_TIMEOUT_MS = 10_000;
@@ -95,14 +95,12 @@ export async function measureInSlices(sides: Side[], timing: SliceTiming): Promi
   );
 }
 
-async function attempt(step: () => Promise<void>): Promise<Error | undefined> {
-  try {
-    await step();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  }
-}
+/** What went wrong, as an `Error` whatever was thrown. */
+export const asError = (error: unknown): Error => error instanceof Error ? error : new Error(String(error));
+
+/** Runs `step`; resolves with what it threw, or `undefined`. */
+const attempt = (step: () => Promise<void>): Promise<Error | undefined> =>
+  step().then(() => undefined, asError);
 
 async function paused(load: Load): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -120,7 +118,7 @@ async function paused(load: Load): Promise<void> {
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
-export function processCpuSeconds(pid: number): number {
+function processCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
