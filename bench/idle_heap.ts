@@ -1,13 +1,14 @@
 /**
  * What each server keeps per idle connection, as JavaScript heap after garbage collection and as
- * resident memory: `bun run bench/idle_heap.ts`. The bench's memory column is RSS, which also counts
- * handshake garbage not collected yet; this separates the two. Each server (Echo and the bare echo on
- * Bun and Deno) runs with a probe (`heap_probe_bun.ts`, `heap_probe_deno.ts`) that prints the heap in
- * use after a forced collection; the script opens and closes 500 connections, takes the first reading,
- * opens 5,000 idle ones, takes the second, and prints the differences per connection.
+ * anonymous resident memory: `bun run bench/idle_heap.ts`. The bench's memory column is that resident
+ * memory, which also counts handshake garbage not collected yet; this separates the two. Each server
+ * (Echo and the bare echo on Bun and Deno) runs with a probe (`heap_probe_bun.ts`,
+ * `heap_probe_deno.ts`) that prints the heap in use after a forced collection; the script opens and
+ * closes 500 connections, takes the first reading, opens 5,000 idle ones, takes the second, and prints
+ * the differences per connection.
  */
 import { type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
-import { connectMany, rssBytes } from "./load.ts";
+import { connectMany, residentBytes } from "./load.ts";
 
 const CONNECTIONS = 5000;
 const SETTLE_MS = 1000;
@@ -37,7 +38,7 @@ async function heapInUse(server: RunningServer): Promise<number> {
 }
 
 const quiet = { open() {}, frames() {} };
-console.log(`| server | heap bytes kept per idle connection | RSS bytes per idle connection |`);
+console.log(`| server | heap bytes kept per idle connection | anonymous RSS bytes per idle connection |`);
 console.log(`| --- | ---: | ---: |`);
 for (const server of SERVERS) {
   const entry: Entry = { name: server.runtime, command: () => server.command };
@@ -48,11 +49,11 @@ for (const server of SERVERS) {
     await Promise.all(warm.map((conn) => conn.end()));
     await sleep(SETTLE_MS);
     const heapBefore = await heapInUse(running);
-    const rssBefore = rssBytes(running.process.pid!);
+    const rssBefore = residentBytes(running.process.pid!).anon;
     const conns = await connectMany(target, CONNECTIONS, quiet);
     await sleep(SETTLE_MS);
     const heapAfter = await heapInUse(running);
-    const rssAfter = rssBytes(running.process.pid!);
+    const rssAfter = residentBytes(running.process.pid!).anon;
     const per = (before: number, after: number) => Math.round((after - before) / CONNECTIONS).toLocaleString("en");
     console.log(`| ${server.name} | ${per(heapBefore, heapAfter)} | ${per(rssBefore, rssAfter)} |`);
     await Promise.all(conns.map((conn) => conn.end()));

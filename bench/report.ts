@@ -30,8 +30,10 @@ export interface Figures {
    * is not, so this, not the rate, is what tells the servers' cost apart.
    */
   handshakesPerCpu: number;
-  /** Server RSS per idle connection, bytes. */
+  /** Growth of the server's anonymous resident memory per idle connection, bytes (`RssAnon`). */
   idleBytes: number;
+  /** Growth of its whole RSS per idle connection, bytes (`VmRSS`, file-backed pages included). */
+  idleRssBytes: number;
   cpu: Record<"text" | "kib64" | "mib1" | "handshakes", CpuUse>;
 }
 
@@ -77,7 +79,8 @@ export const COLUMNS: readonly Column[] = [
   column("mib1", "1 MiB MiB/s", true, (v) => v.toFixed(0)),
   column("handshakes", "handshakes/s", true, thousands),
   column("handshakesPerCpu", "handshakes per server CPU-s", true, thousands),
-  column("idleBytes", "bytes/idle conn", false, thousands),
+  column("idleBytes", "anon bytes/idle conn", false, thousands),
+  column("idleRssBytes", "RSS bytes/idle conn", false, thousands),
 ];
 
 /** Median and extremes of a set of measurements. */

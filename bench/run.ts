@@ -136,7 +136,9 @@ function messages(
  */
 const WORKLOADS: Workload[] = [
   oneByOne(async ({ target, running, figures }) => {
-    figures.idleBytes = (await idleMemory(target, running.process.pid!, PARAMS.idle)).perConnection;
+    const memory = await idleMemory(target, running.process.pid!, PARAMS.idle);
+    figures.idleBytes = memory.perConnection;
+    figures.idleRssBytes = memory.rssPerConnection;
   }),
   messages(PARAMS.text, ({ figures }, perSecond, cpu) => {
     figures.text = perSecond;
