@@ -160,7 +160,8 @@ function cell(column: Column, s: Spread): string {
 }
 
 function comparison(column: Column, s: Spread): string {
-  if (column.higher) return `**${s.median.toFixed(2)}×** (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
+  // Three decimals: the targets sit at 0.95, and 0.948 must not print as 0.95.
+  if (column.higher) return `**${s.median.toFixed(3)}×** (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
   const signed = (v: number) => `${v >= 0 ? "+" : "−"}${column.format(Math.abs(v))}`;
   return `${signed(s.median)} (${signed(s.min)}…${signed(s.max)})`;
 }
