@@ -49,13 +49,13 @@ for (const server of SERVERS) {
     await Promise.all(warm.map((conn) => conn.end()));
     await sleep(SETTLE_MS);
     const heapBefore = await heapInUse(running);
-    const rssBefore = residentBytes(running.process.pid!).anon;
+    const anonBefore = residentBytes(running.process.pid!).anon;
     const conns = await connectMany(target, CONNECTIONS, quiet);
     await sleep(SETTLE_MS);
     const heapAfter = await heapInUse(running);
-    const rssAfter = residentBytes(running.process.pid!).anon;
+    const anonAfter = residentBytes(running.process.pid!).anon;
     const per = (before: number, after: number) => Math.round((after - before) / CONNECTIONS).toLocaleString("en");
-    console.log(`| ${server.name} | ${per(heapBefore, heapAfter)} | ${per(rssBefore, rssAfter)} |`);
+    console.log(`| ${server.name} | ${per(heapBefore, heapAfter)} | ${per(anonBefore, anonAfter)} |`);
     await Promise.all(conns.map((conn) => conn.end()));
   } finally {
     await running.stop();
