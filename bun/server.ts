@@ -98,7 +98,7 @@ const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decomp
   off: false,
 };
 
-/** From this size on, echoes on connections without deflate are framed whole (see `#framedWhole`). */
+/** From this size on, echoes on connections without deflate are framed whole (see `#framedWholeFrom`). */
 const FRAMED_WHOLE_BYTES = 1024 * 1024;
 
 /**
@@ -109,31 +109,31 @@ class BunSocket implements Peer {
   readonly connection: Connection;
   session: EchoSession | undefined;
   #ws!: ServerWebSocket<BunSocket>;
+  /**
+   * From this size on (UTF-16 units for text), echoes ask to be compressed so as to be framed whole.
+   * On a connection without permessage-deflate the flag changes nothing on the wire (Bun ignores it
+   * there) but how uWebSockets sends: without it, a message of 16 KiB or more is written as header and
+   * payload straight to the socket; with it, the frame is built whole first. On loopback here the first
+   * is faster up to 512 KiB and the second from 1 MiB (`bun run bench/variants.ts` measures both; the
+   * README has the figures). With deflate the flag compresses, so only lib's rule sets it there.
+   */
+  readonly #framedWholeFrom: number;
   constructor(connection: Connection) {
     this.connection = connection;
+    this.#framedWholeFrom = connection.extensions === "" ? FRAMED_WHOLE_BYTES : Infinity;
   }
   open(ws: ServerWebSocket<BunSocket>, { context, wrap }: Opening): void {
     this.#ws = ws;
     this.session = new EchoSession(wrap(this), this.connection, context);
   }
   send(message: Message, compress: boolean): SendResult {
+    const size = typeof message === "string" ? message.length : message.byteLength;
     // Bun returns the payload's size (also when it compresses), -1 when queued, 0 when dropped.
-    const result = this.#ws.send(message, compress || this.#framedWhole(message));
-    if (result !== 0) return result === -1 ? QUEUED : result;
+    const result = this.#ws.send(message, compress || size >= this.#framedWholeFrom);
+    if (result > 0) return result;
+    if (result === -1) return QUEUED;
     // An empty message on an open socket is also 0.
-    const empty = typeof message === "string" ? message.length === 0 : message.byteLength === 0;
-    return empty && this.#ws.readyState === 1 ? 0 : DROPPED;
-  }
-  /**
-   * Asking to compress on a connection without permessage-deflate changes nothing on the wire (Bun
-   * ignores it there) but how uWebSockets sends: without the flag, a message of 16 KiB or more is written
-   * as header and payload straight to the socket; with it, the frame is built whole first. On loopback
-   * here the first is faster up to 512 KiB and the second from 1 MiB, so messages from 1 MiB on ask
-   * for it (`bun run bench/variants.ts` measures both; the README has the figures).
-   */
-  #framedWhole(message: Message): boolean {
-    if (this.connection.extensions !== "") return false;
-    return (typeof message === "string" ? message.length : message.byteLength) >= FRAMED_WHOLE_BYTES;
+    return size === 0 && this.#ws.readyState === 1 ? 0 : DROPPED;
   }
   bufferedAmount(): number {
     return this.#ws.getBufferedAmount();

@@ -107,3 +107,15 @@ export function receivedTraffic(connection: Connection): Traffic {
 export function sentTraffic(connection: Connection): Traffic {
   return { messages: connection.messagesOut, bytes: connection.bytesOut };
 }
+
+/** Counts a message of `bytes` bytes (UTF-8 for text) from the client. */
+export function countReceived(connection: Connection, bytes: number): void {
+  connection.messagesIn++;
+  connection.bytesIn += bytes;
+}
+
+/** Counts a message of `bytes` bytes echoed to the client. */
+export function countSent(connection: Connection, bytes: number): void {
+  connection.messagesOut++;
+  connection.bytesOut += bytes;
+}

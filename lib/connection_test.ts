@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { captureConnection } from "./connection.ts";
+import { captureConnection, countReceived, countSent, receivedTraffic, sentTraffic } from "./connection.ts";
 import { NO_TRAFFIC } from "./testing_context.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -101,5 +101,22 @@ describe("captureConnection", () => {
       extensions: "",
     });
     assert.equal(connection.path, "/a/b/");
+  });
+});
+
+describe("countReceived and countSent", () => {
+  test("count messages and bytes in each direction apart", () => {
+    const connection = captureConnection(new Request("http://echo.test/"), {
+      id: 1,
+      remoteAddress: "",
+      protocol: undefined,
+      extensions: "",
+    });
+    countReceived(connection, 5);
+    countReceived(connection, 6);
+    countSent(connection, 5);
+    countSent(connection, 0);
+    assert.deepEqual(receivedTraffic(connection), { messages: 2, bytes: 11 });
+    assert.deepEqual(sentTraffic(connection), { messages: 2, bytes: 5 });
   });
 });

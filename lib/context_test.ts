@@ -22,7 +22,7 @@ describe("createContext", () => {
   test("starts a fresh registry and an empty, accepting hub", () => {
     const context = createContext(DEFAULTS, { runtime: "Test 1", extensions: DENO_EXTENSIONS, logger });
     assert.ok(context.registry instanceof Registry);
-    assert.equal(context.registry.totals.connections, 0);
+    assert.equal(context.registry.totals([]).connections, 0);
     assert.ok(context.hub instanceof Hub);
     assert.equal(context.hub.members.length, 0);
     assert.equal(context.hub.draining, false);

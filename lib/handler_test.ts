@@ -244,7 +244,7 @@ describe("createHandler: upgrades", () => {
     assert.deepEqual(h.upgrades.map((u) => u.connection.id), [1, 2]);
     assert.deepEqual(h.upgrades.map((u) => u.connection.remoteAddress), ["198.51.100.7", "::1"]);
     assert.equal(h.context.hub.members.length, 0);
-    assert.equal(h.registry.totals.connections, 0);
+    assert.equal(h.registry.totals([]).connections, 0);
   });
 
   test("upgrades on any path, recording it", () => {

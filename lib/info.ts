@@ -44,8 +44,10 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   ];
   // One synchronous snapshot: a connection closing while the records are awaited must not show
   // up both live and recent.
+  const connections = hub.members.map((member) => member.connection);
+  const totals = registry.totals(connections);
   // Oldest first: the hub keeps its members in no particular order.
-  const live = hub.members.map((member) => member.connection).filter(chosen).sort((a, b) => a.id - b.id);
+  const live = connections.filter(chosen).sort((a, b) => a.id - b.id);
   const recent = registry.recent.filter(chosen);
   const body = {
     echo: { version: VERSION },
@@ -58,7 +60,7 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
       : `other connections are listed without ${PRIVATE_FIELDS.join(", ")} (INFO_DETAILS=full shows them; ` +
         "/info?tag=YOUR_TAG shows your own in full)",
     ...(tag === null ? {} : { tag }),
-    totals: registry.totals,
+    totals,
     live: await Promise.all(live.map((c) => record(c, full, options))),
     recent: await Promise.all(recent.map((c) => record(c, full, options))),
     ...(hasHandshakeHeaders(request) ? { dryRun: await dryRun(request, options) } : {}),

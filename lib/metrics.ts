@@ -27,7 +27,7 @@ function escapeLabel(value: string): string {
 /** Renders the server's counters. */
 export function renderMetrics(context: Context): string {
   const { registry, hub } = context;
-  const { received, sent } = registry.totals;
+  const { connections, received, sent } = registry.totals(hub.members.map((member) => member.connection));
   return [
     family("echo_process_info", "gauge", "Which process (pid) and isolate (id) answered; always 1.", [
       [{ pid: context.process.pid, id: context.process.id }, 1],
@@ -35,7 +35,7 @@ export function renderMetrics(context: Context): string {
     family("echo_connections_active", "gauge", "WebSocket connections open now.", [[{}, hub.members.length]]),
     family("echo_connections_total", "counter", "WebSocket connections opened since start.", [[
       {},
-      registry.totals.connections,
+      connections,
     ]]),
     family("echo_messages_total", "counter", "Messages by direction.", [
       [{ direction: "in" }, received.messages],

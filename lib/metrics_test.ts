@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { captureConnection } from "./connection.ts";
+import { captureConnection, countReceived, countSent } from "./connection.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { testConnection, testContext } from "./testing_context.ts";
 
@@ -119,9 +119,9 @@ describe("renderMetrics", () => {
     const member = { connection, hubSlot: -1, close() {}, keepalive() {} };
     ctx.registry.opened();
     ctx.hub.add(member);
-    ctx.registry.received(connection, 6);
-    ctx.registry.received(connection, 10);
-    ctx.registry.sent(connection, 6);
+    countReceived(connection, 6);
+    countReceived(connection, 10);
+    countSent(connection, 6);
     ctx.registry.refusedHandshake("origin");
     ctx.registry.refusedHandshake("origin");
     ctx.registry.refusedHandshake("capacity");
@@ -140,6 +140,12 @@ describe("renderMetrics", () => {
     families = parse(renderMetrics(ctx));
     assert.equal(sample(families, "echo_connections_active"), 0);
     assert.equal(sample(families, "echo_connections_total"), 1, "a total never goes down");
+    assert.equal(
+      sample(families, "echo_messages_total", '{direction="in"}'),
+      2,
+      "nor when its connection closes",
+    );
+    assert.equal(sample(families, "echo_bytes_total", '{direction="out"}'), 6);
     assert.equal(sample(families, "echo_closes_total", '{code="1001"}'), 1);
   });
 

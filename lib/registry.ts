@@ -1,5 +1,5 @@
 /**
- * The process's record of its connections: running totals and a bounded list of recent closes.
+ * The process's record of its connections: totals and a bounded list of recent closes.
  * Live connections are the hub's members (lib/hub.ts): one collection per connection, not two.
  *
  * @module
@@ -20,18 +20,28 @@ export interface ClosedConnection extends Connection, Closing {
   durationMs: number;
 }
 
+/** The process's counts since it started, as `/info` and `/metrics` report them. */
+export interface Totals {
+  /** Connections whose handshake completed. */
+  connections: number;
+  received: Traffic;
+  sent: Traffic;
+}
+
 /** How many closed connections are remembered. */
 export const RECENT_LIMIT = 100;
 
-/** Recently closed connections of this process, with running totals. */
+/** Recently closed connections of this process, with the process's totals. */
 export class Registry {
   readonly recent: ClosedConnection[] = [];
-  readonly totals = { connections: 0, received: { messages: 0, bytes: 0 }, sent: { messages: 0, bytes: 0 } };
   /** Refused handshakes, by reason (see `Refusal` in handshake.ts). */
   readonly refused: Map<string, number> = new Map();
   /** Closed connections, by close code. */
   readonly closes: Map<number, number> = new Map();
   #lastId = 0;
+  #opened = 0;
+  /** The traffic of connections that have closed; a live connection's is in its own record. */
+  #ended = { received: { messages: 0, bytes: 0 }, sent: { messages: 0, bytes: 0 } };
 
   /** A fresh connection id. */
   nextId(): number {
@@ -40,27 +50,18 @@ export class Registry {
 
   /** Counts a connection whose handshake completed. */
   opened(): void {
-    this.totals.connections++;
+    this.#opened++;
   }
 
-  /** Counts a message of `bytes` bytes (UTF-8 for text) from the client. */
-  received(connection: Connection, bytes: number): void {
-    connection.messagesIn++;
-    connection.bytesIn += bytes;
-    count(bytes, this.totals.received);
-  }
-
-  /** Counts a message of `bytes` bytes echoed to the client. */
-  sent(connection: Connection, bytes: number): void {
-    connection.messagesOut++;
-    connection.bytesOut += bytes;
-    count(bytes, this.totals.sent);
-  }
-
-  /** Counts a message of `bytes` bytes received and echoed at once (the usual case: one call per message). */
-  echoed(connection: Connection, bytes: number): void {
-    this.received(connection, bytes);
-    this.sent(connection, bytes);
+  /**
+   * The totals: the closed connections' traffic plus that of the `live` ones. Summed when asked rather
+   * than counted per message, so that an echo touches only its own connection's record.
+   */
+  totals(live: Iterable<Connection>): Totals {
+    const { received, sent } = this.#ended;
+    const totals = { connections: this.#opened, received: { ...received }, sent: { ...sent } };
+    for (const connection of live) add(connection, totals);
+    return totals;
   }
 
   /** Counts a refused handshake. */
@@ -80,12 +81,15 @@ export class Registry {
     record.closedBy = closing.closedBy;
     record.closedAt = closedAt;
     record.durationMs = closedAt - connection.openedAt;
+    add(connection, this.#ended);
     this.recent.push(record);
     if (this.recent.length > RECENT_LIMIT) this.recent.shift();
   }
 }
 
-function count(bytes: number, total: Traffic): void {
-  total.messages++;
-  total.bytes += bytes;
+function add(connection: Connection, totals: { received: Traffic; sent: Traffic }): void {
+  totals.received.messages += connection.messagesIn;
+  totals.received.bytes += connection.bytesIn;
+  totals.sent.messages += connection.messagesOut;
+  totals.sent.bytes += connection.bytesOut;
 }

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
+import { type Connection, countReceived, countSent, receivedTraffic } from "./connection.ts";
 import { RECENT_LIMIT, Registry } from "./registry.ts";
 import { testConnection } from "./testing_context.ts";
 
@@ -16,7 +16,7 @@ describe("Registry", () => {
   test("starts empty", () => {
     const registry = new Registry();
     assert.deepEqual(registry.recent, []);
-    assert.deepEqual(registry.totals, {
+    assert.deepEqual(registry.totals([]), {
       connections: 0,
       received: { messages: 0, bytes: 0 },
       sent: { messages: 0, bytes: 0 },
@@ -34,36 +34,38 @@ describe("Registry", () => {
     const registry = new Registry();
     registry.opened();
     registry.opened();
-    assert.equal(registry.totals.connections, 2);
+    assert.equal(registry.totals([]).connections, 2);
   });
 
-  test("counts messages and bytes per connection and in total", () => {
+  test("totals add the live connections' traffic to that of the closed ones", () => {
     const registry = new Registry();
-    const a = connect(registry);
-    const b = connect(registry);
-    registry.received(a, 5);
-    registry.received(a, 6);
-    registry.received(b, 10);
-    registry.sent(a, 5);
-    registry.sent(b, 10);
-    registry.sent(b, 0);
-    assert.deepEqual(receivedTraffic(a), { messages: 2, bytes: 11 });
-    assert.deepEqual(sentTraffic(a), { messages: 1, bytes: 5 });
-    assert.deepEqual(receivedTraffic(b), { messages: 1, bytes: 10 });
-    assert.deepEqual(sentTraffic(b), { messages: 2, bytes: 10 });
-    assert.deepEqual(registry.totals.received, { messages: 3, bytes: 21 });
-    assert.deepEqual(registry.totals.sent, { messages: 3, bytes: 15 });
+    const [a, b, c] = [connect(registry), connect(registry), connect(registry)];
+    countReceived(a, 5);
+    countReceived(a, 6);
+    countSent(a, 5);
+    countReceived(b, 10);
+    countSent(b, 10);
+    countSent(b, 0);
+    countReceived(c, 100);
+    registry.closed(c, { code: 1000, reason: "", closedBy: "client" });
+    assert.deepEqual(registry.totals([a, b]), {
+      connections: 0,
+      received: { messages: 4, bytes: 121 },
+      sent: { messages: 3, bytes: 15 },
+    });
+    assert.deepEqual(registry.totals([]).received, { messages: 1, bytes: 100 }, "the closed one only");
+    countReceived(a, 1);
+    assert.deepEqual(registry.totals([a, b]).received, { messages: 5, bytes: 122 }, "read anew each time");
   });
 
-  test("echoed() counts one message each way", () => {
+  test("a connection's traffic stays in the totals once it closes", () => {
     const registry = new Registry();
     const a = connect(registry);
-    registry.echoed(a, 7);
-    registry.echoed(a, 0);
-    assert.deepEqual(receivedTraffic(a), { messages: 2, bytes: 7 });
-    assert.deepEqual(sentTraffic(a), { messages: 2, bytes: 7 });
-    assert.deepEqual(registry.totals.received, { messages: 2, bytes: 7 });
-    assert.deepEqual(registry.totals.sent, { messages: 2, bytes: 7 });
+    countReceived(a, 7);
+    countSent(a, 7);
+    const live = registry.totals([a]);
+    registry.closed(a, { code: 1001, reason: "", closedBy: "server" });
+    assert.deepEqual(registry.totals([]), live);
   });
 
   test("closed() adds a connection to the recent ones with how and when it ended", () => {
@@ -71,7 +73,7 @@ describe("Registry", () => {
     const a = connect(registry, "a");
     a.openedAt = Date.now() - 1500;
     registry.opened();
-    registry.received(a, 2);
+    countReceived(a, 2);
     const before = Date.now();
     registry.closed(a, { code: 1000, reason: "bye", closedBy: "client" });
     const after = Date.now();
@@ -86,7 +88,7 @@ describe("Registry", () => {
     assert.ok(closed.closedAt >= before && closed.closedAt <= after);
     assert.equal(closed.durationMs, closed.closedAt - a.openedAt);
     assert.ok(closed.durationMs >= 1500, String(closed.durationMs));
-    assert.equal(registry.totals.connections, 1, "closing does not change the total");
+    assert.equal(registry.totals([]).connections, 1, "closing does not change the total");
   });
 
   test("keeps only the RECENT_LIMIT most recent closes, oldest first", () => {
@@ -95,7 +97,7 @@ describe("Registry", () => {
     for (let i = 0; i < total; i++) {
       const connection = connect(registry);
       registry.opened();
-      registry.received(connection, 3);
+      countReceived(connection, 3);
       registry.closed(connection, { code: 1000, reason: `r${i}`, closedBy: "server" });
     }
     assert.equal(registry.recent.length, RECENT_LIMIT);
@@ -106,7 +108,7 @@ describe("Registry", () => {
       registry.recent.map((c) => c.id),
       Array.from({ length: RECENT_LIMIT }, (_, i) => i + 26),
     );
-    assert.deepEqual(registry.totals, {
+    assert.deepEqual(registry.totals([]), {
       connections: total,
       received: { messages: total, bytes: 3 * total },
       sent: { messages: 0, bytes: 0 },

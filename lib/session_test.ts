@@ -4,7 +4,7 @@ import { COMPRESS_MIN_BYTES } from "./compression.ts";
 import type { Config } from "./config.ts";
 import { captureConnection, type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import type { Context } from "./context.ts";
-import type { Registry } from "./registry.ts";
+import type { Registry, Totals } from "./registry.ts";
 import {
   CLOSE,
   CLOSE_TIMEOUT_MS,
@@ -89,6 +89,11 @@ function setup<P extends FakePeer = FakePeer>(
   return { peer, context, registry, connection, session, events };
 }
 
+/** The process's totals as `/info` reports them: live sessions and closed ones. */
+function totals(context: Context): Totals {
+  return context.registry.totals(context.hub.members.map((member) => member.connection));
+}
+
 /** The byte length of a close reason; RFC 6455 allows at most 123. */
 function reasonBytes(reason: string): number {
   return new TextEncoder().encode(reason).length;
@@ -102,7 +107,7 @@ describe("EchoSession: opening", () => {
   test("counts the connection, joins the hub (where /info finds it live) and logs the open", () => {
     const { context, registry, connection, session, events } = setup();
     assert.equal(session.connection, connection);
-    assert.equal(registry.totals.connections, 1);
+    assert.equal(registry.totals([]).connections, 1);
     assert.deepEqual([...context.hub.members], [session]);
     assert.equal(events.length, 1);
     assert.deepEqual({ ...events[0], time: 0 }, {
@@ -160,13 +165,16 @@ describe("EchoSession: echo", () => {
   });
 
   test("counts what it received and sent", () => {
-    const { registry, connection, session } = setup();
+    const { context, connection, session } = setup();
     session.receive("é€"); // 5 bytes
     session.receive(new Uint8Array(7));
     assert.deepEqual(receivedTraffic(connection), { messages: 2, bytes: 12 });
     assert.deepEqual(sentTraffic(connection), { messages: 2, bytes: 12 });
-    assert.deepEqual(registry.totals.received, { messages: 2, bytes: 12 });
-    assert.deepEqual(registry.totals.sent, { messages: 2, bytes: 12 });
+    assert.deepEqual(totals(context).received, { messages: 2, bytes: 12 });
+    assert.deepEqual(totals(context).sent, { messages: 2, bytes: 12 });
+    session.closed(1000, "", { clean: true });
+    assert.deepEqual(totals(context).received, { messages: 2, bytes: 12 }, "still counted once closed");
+    assert.deepEqual(totals(context).sent, { messages: 2, bytes: 12 });
   });
 });
 
@@ -194,21 +202,21 @@ describe("EchoSession: message size", () => {
   });
 
   test("messages arriving once the session is closing are ignored", () => {
-    const { peer, registry, session } = setup({ config: { maxMessageBytes: 8 } });
+    const { peer, context, session } = setup({ config: { maxMessageBytes: 8 } });
     session.receive("123456789");
     session.receive("small");
     session.receive("1234567890");
     assert.deepEqual(peer.sends, []);
     assert.equal(peer.closes.length, 1, "one close frame");
-    assert.deepEqual(registry.totals.received, { messages: 0, bytes: 0 });
+    assert.deepEqual(totals(context).received, { messages: 0, bytes: 0 });
   });
 
   test("after a close() a message is neither echoed nor counted", () => {
-    const { peer, registry, session } = setup();
+    const { peer, context, session } = setup();
     session.close(1001, "bye");
     session.receive("late");
     assert.deepEqual(peer.sends, []);
-    assert.deepEqual(registry.totals.received, { messages: 0, bytes: 0 });
+    assert.deepEqual(totals(context).received, { messages: 0, bytes: 0 });
   });
 });
 
@@ -398,14 +406,15 @@ describe("EchoSession: keepalive", () => {
 
 describe("EchoSession: failures", () => {
   test("closes with 1011 when the peer's send throws, logs, and counts nothing as sent", () => {
-    const { peer, registry, connection, session, events } = setup();
+    const { peer, context, connection, session, events } = setup();
     peer.failSend = new Error("socket broke");
     session.receive("hello");
     assert.deepEqual(peer.closes, [{ code: 1011, reason: "internal error" }]);
     assert.deepEqual(peer.sends, []);
     assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 5 });
     assert.deepEqual(sentTraffic(connection), { messages: 0, bytes: 0 });
-    assert.deepEqual(registry.totals.sent, { messages: 0, bytes: 0 });
+    assert.deepEqual(totals(context).received, { messages: 1, bytes: 5 });
+    assert.deepEqual(totals(context).sent, { messages: 0, bytes: 0 });
     const failure = events.find((e) => e.event === "failure");
     assert.equal(failure?.level, "error");
     assert.equal(failure?.id, connection.id);
@@ -522,7 +531,7 @@ describe("EchoSession: closed()", () => {
     session.closed(1000, "bye", { clean: true });
     session.closed(1006, "", { clean: false });
     assert.deepEqual(registry.recent.map((c) => c.code), [1000]);
-    assert.equal(registry.totals.connections, 1);
+    assert.equal(registry.totals([]).connections, 1);
     assert.equal(events.filter((e) => e.event === "close").length, 1);
   });
 
@@ -551,6 +560,6 @@ describe("EchoSession: isolation", () => {
     two.session.closed(1000, "", { clean: true });
     const registry = one.registry;
     assert.deepEqual(registry.recent.map((c) => [c.id, c.closedBy]), [[1, "server"], [2, "client"]]);
-    assert.equal(registry.totals.connections, 2);
+    assert.equal(registry.totals([]).connections, 2);
   });
 });
