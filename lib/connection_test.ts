@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { captureConnection, countReceived, countSent, receivedTraffic, sentTraffic } from "./connection.ts";
-import { NO_TRAFFIC } from "./testing_context.ts";
+import { NO_TRAFFIC, testConnection } from "./testing_context.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
@@ -106,12 +106,7 @@ describe("captureConnection", () => {
 
 describe("countReceived and countSent", () => {
   test("count messages and bytes in each direction apart", () => {
-    const connection = captureConnection(new Request("http://echo.test/"), {
-      id: 1,
-      remoteAddress: "",
-      protocol: undefined,
-      extensions: "",
-    });
+    const connection = testConnection();
     countReceived(connection, 5);
     countReceived(connection, 6);
     countSent(connection, 5);
