@@ -131,7 +131,7 @@ export class EchoSession implements Member {
    * the short path here; the rest is in methods of their own, so that the engines' JITs inline it whole.
    */
   receive(message: Message): void {
-    this.#heardSinceSweep = true;
+    this.heard();
     if (this.#closingSince !== undefined) return; // the close frame already told the client why
     const counted = this.connection.messagesIn;
     try {
