@@ -32,27 +32,24 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /** Builds the handler both entries serve. */
 export function createHandler(upgrade: Upgrade, context: Context): Handler {
+  // Built once: every object an upgrade allocates and drops is garbage the next burst of them piles up.
+  const knobOptions = { enabled: context.config.knobs === "on", unsupported: context.unsupportedKnobs };
   return (request, peer) => {
     let connection: Connection;
     try {
       if (!isWebSocketUpgrade(request)) return route(request, context);
-      const client = {
-        remoteAddress: clientAddress(request.headers, peer.remoteAddress, context.config.trustProxy),
-      };
+      const remoteAddress = clientAddress(request.headers, peer.remoteAddress, context.config.trustProxy);
       const handshake = checkHandshake(request, context.config);
-      if (!handshake.ok) return refused(handshake, client, context);
+      if (!handshake.ok) return refused(handshake, remoteAddress, context);
       const target = requestTarget(request.url);
-      const asked = checkKnobs(target.query, {
-        enabled: context.config.knobs === "on",
-        unsupported: context.unsupportedKnobs,
-      });
-      if (!asked.ok) return refused(asked, client, context);
+      const asked = checkKnobs(target.query, knobOptions);
+      if (!asked.ok) return refused(asked, remoteAddress, context);
       const busy = admission(context);
-      if (busy) return refused(busy, client, context);
+      if (busy) return refused(busy, remoteAddress, context);
       connection = captureConnection(request, {
         id: context.registry.nextId(),
         target,
-        remoteAddress: client.remoteAddress,
+        remoteAddress,
         protocol: asked.knobs.protocol ?? handshake.protocol,
         knobs: asked.knobs,
         extensions: context.extensions.negotiate(handshake.request.extensions),
@@ -80,12 +77,12 @@ function admission(context: Context): RefusedHandshake | undefined {
 
 const RETRY = { "retry-after": String(RETRY_AFTER_SECONDS) };
 
-function refused(handshake: RefusedHandshake, client: Client, context: Context): Response {
+function refused(handshake: RefusedHandshake, remoteAddress: string, context: Context): Response {
   context.registry.refusedHandshake(handshake.reason);
   context.logger.log("info", "refused", {
     status: handshake.response.status,
     reason: handshake.reason,
-    remote: client.remoteAddress,
+    remote: remoteAddress,
   });
   return handshake.response;
 }

@@ -11,6 +11,9 @@ import { selectSubprotocol } from "./subprotocol.ts";
 /** Base64 of exactly 16 bytes: 22 characters and `==` padding. */
 const KEY = /^[A-Za-z0-9+/]{22}==$/;
 
+/** Headers that announce a request body (a literal list in the loop would be a new array per handshake). */
+const BODY_HEADERS = ["content-length", "transfer-encoding"] as const;
+
 /** True when the request asks to switch to WebSocket (`Upgrade: websocket`, any case). */
 export function isWebSocketUpgrade(request: Request): boolean {
   return listHasToken(request.headers.get("upgrade"), "websocket");
@@ -73,7 +76,7 @@ export function checkHandshake(
   if (request.headers.get("host") === null) return refuse(400, "host", "Host header is missing");
   // The handshake is a GET without a body (RFC 6455 §4.1); Bun would upgrade one that has a
   // body framing header and leave the body's bytes to be read as frames.
-  for (const name of ["content-length", "transfer-encoding"]) {
+  for (const name of BODY_HEADERS) {
     if (request.headers.get(name) !== null) {
       return refuse(400, "body", `an opening handshake has no body; remove ${name}`);
     }

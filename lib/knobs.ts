@@ -230,5 +230,8 @@ export function checkKnobs(
       `refused with ${result.status}, as asked by status= (a test knob)`,
     );
   }
-  return { ok: true, knobs: result };
+  return result === NO_KNOBS ? NONE_ASKED : { ok: true, knobs: result };
 }
+
+/** The answer for a URL without knobs, shared: a new one per plain upgrade would be garbage. */
+const NONE_ASKED = Object.freeze({ ok: true, knobs: NO_KNOBS } as const);

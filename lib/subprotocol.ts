@@ -12,6 +12,8 @@ import { isToken, splitList } from "./tokens.ts";
  * Throws when the header is not a list of tokens.
  */
 export function selectSubprotocol(offer: string | null): string | undefined {
+  // Most handshakes offer none: return before splitList's arrays, which every upgrade would leave behind.
+  if (offer === null) return undefined;
   const offered = splitList(offer);
   const invalid = offered.find((name) => !isToken(name));
   if (invalid !== undefined) throw new SyntaxError(`${JSON.stringify(invalid.slice(0, 40))} is not a token`);

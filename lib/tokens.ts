@@ -20,10 +20,25 @@ export function splitList(value: string | null): string[] {
   return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
 }
 
-/** True when the comma list contains `token`, compared case-insensitively. */
+/** True when the comma list contains the lower-case `token`, compared case-insensitively. */
 export function listHasToken(value: string | null, token: string): boolean {
   if (value === null) return false;
   // A list of the token's length that holds the token is the token alone (the usual header).
-  if (value.length === token.length) return value.toLowerCase() === token;
-  return splitList(value).some((item) => item.toLowerCase() === token);
+  if (value.length === token.length) return equalsToken(value, token);
+  return splitList(value).some((item) => equalsToken(item, token));
+}
+
+/**
+ * ASCII case-insensitive equality with a lower-case token, without the lower-cased copy that
+ * `toLowerCase` makes: each copy is garbage left by every handshake. Header values are Latin-1,
+ * whose letters beyond ASCII never lower-case to a token's ASCII letters, so this agrees with it.
+ */
+function equalsToken(value: string, token: string): boolean {
+  if (value.length !== token.length) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    const lower = code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
+    if (lower !== token.charCodeAt(i)) return false;
+  }
+  return true;
 }

@@ -50,6 +50,7 @@ describe("listHasToken", () => {
     assert.equal(listHasToken("Upgrade", "upgrade"), true);
     assert.equal(listHasToken("keep-alive, Upgrade", "upgrade"), true);
     assert.equal(listHasToken("UPGRADE,keep-alive", "upgrade"), true);
+    assert.equal(listHasToken("uPgRaDe", "upgrade"), true);
   });
 
   test("does not match substrings or absent headers", () => {
@@ -58,6 +59,8 @@ describe("listHasToken", () => {
     assert.equal(listHasToken("upgrades", "upgrade"), false);
     assert.equal(listHasToken("keep-alive", "upgrade"), false);
     assert.equal(listHasToken("upgrad,", "upgrade"), false, "as long as the token, but another list");
+    assert.equal(listHasToken("upgradÉ", "upgrade"), false, "a Latin-1 letter is not its ASCII twin");
+    assert.equal(listHasToken("UPGRAD^", "upgrade"), false, "only A to Z are folded");
     assert.equal(listHasToken("websocket", "upgrade"), false);
     assert.equal(listHasToken("up grade", "upgrade"), false);
   });
