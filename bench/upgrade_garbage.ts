@@ -1,0 +1,67 @@
+/**
+ * JavaScript heap a Bun server allocates per upgrade, garbage included: `bun run bench/upgrade_garbage.ts`.
+ * The memory column of the bench reads resident memory 1 s after 5,000 connections opened, and that
+ * holds what the server keeps per connection plus whatever of the handshakes' garbage the collector had
+ * not yet reclaimed, so a server's allocation per upgrade bounds it from above. Each server (Echo and
+ * the bare echo) runs with JavaScriptCore's collector held off (`BUN_JSC_forceRAMSize` sizes the heap
+ * as if the machine had 200 GB; `BUN_JSC_logGC` shows that no collection ran) and a probe
+ * (`heap_probe_bun.ts`); the script opens and closes 500 connections, reads the heap's capacity, opens
+ * 2,000 idle ones, reads it again, and prints the growth per connection.
+ */
+import { ROOT, startServer } from "../tests/support/server.ts";
+import { connectMany } from "./load.ts";
+
+const CONNECTIONS = 2000;
+const BUN = [`${ROOT}node_modules/.bin/bun`, "--preload", "./bench/heap_probe_bun.ts"];
+const SERVERS = [
+  { name: "Echo on Bun", script: "bun/server.ts" },
+  { name: "bare Bun", script: "bench/bare_bun.ts" },
+];
+const HELD_OFF = { BUN_JSC_forceRAMSize: String(200e9), BUN_JSC_logGC: "1" };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Signals the probe and waits for the number it prints after `label`. */
+async function probe(output: () => string, pid: number, label: string): Promise<number> {
+  const mark = output().length;
+  process.kill(pid, label === "CAPACITY" ? "SIGUSR1" : "SIGUSR2");
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const reading = new RegExp(`${label} (\\d+)\\n`).exec(output().slice(mark));
+    if (reading) return Number(reading[1]);
+    await sleep(50);
+  }
+  throw new Error("the heap probe did not answer");
+}
+
+const quiet = { open() {}, frames() {} };
+console.log(
+  `| server | heap bytes allocated per upgrade | collections during the ${
+    CONNECTIONS.toLocaleString("en")
+  } |`,
+);
+console.log(`| --- | ---: | ---: |`);
+for (const server of SERVERS) {
+  const running = await startServer({ name: "bun", command: () => [...BUN, server.script] }, {
+    env: HELD_OFF,
+  });
+  try {
+    const pid = running.process.pid!;
+    const target = { port: running.port, deflate: false };
+    const warm = await connectMany(target, 500, quiet);
+    await Promise.all(warm.map((conn) => conn.end()));
+    await sleep(500);
+    const before = await probe(running.output, pid, "CAPACITY");
+    const mark = running.output().length;
+    const conns = await connectMany(target, CONNECTIONS, quiet);
+    await sleep(200);
+    const after = await probe(running.output, pid, "CAPACITY");
+    const collections = running.output().slice(mark).split("\n").filter((line) =>
+      line.includes("START")
+    ).length;
+    const per = Math.round((after - before) / CONNECTIONS).toLocaleString("en");
+    console.log(`| ${server.name} | ${per} | ${collections} |`);
+    await Promise.all(conns.map((conn) => conn.end()));
+  } finally {
+    await running.stop();
+  }
+}
