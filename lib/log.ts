@@ -62,6 +62,20 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
     }
     return lastTime;
   };
+  // Likewise a JSON line's head, which a burst of one event repeats: each new head string is garbage
+  // after its line is written (~100 B per upgrade on Bun).
+  let head = { time: "", level: "", event: "", text: "" };
+  const jsonHead = (time: string, level: LogLevel, event: string) => {
+    if (time !== head.time || level !== head.level || event !== head.event) {
+      head = {
+        time,
+        level,
+        event,
+        text: `{"time":"${time}","level":"${level}","event":${JSON.stringify(event)}`,
+      };
+    }
+    return head.text;
+  };
   let held: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
@@ -84,7 +98,7 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
       if (rank < threshold) return;
       const time = timestamp();
       const line = options.format === "json"
-        ? json(time, level, event, fields)
+        ? json(jsonHead(time, level, event), fields)
         : pretty(time, level, event, fields);
       emit(line, rank >= URGENT);
     },
@@ -101,9 +115,8 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
   };
 }
 
-/** `{"time":…,"level":…,"event":…,…fields}` without copying the fields into a new object first. */
-function json(time: string, level: LogLevel, event: string, fields: Fields): string {
-  const head = `{"time":"${time}","level":"${level}","event":${JSON.stringify(event)}`;
+/** `{"time":…,"level":…,"event":…,…fields}` from its head, without copying the fields into a new object. */
+function json(head: string, fields: Fields): string {
   const rest = JSON.stringify(fields);
   return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
 }

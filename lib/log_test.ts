@@ -45,6 +45,25 @@ describe("createLogger: json", () => {
     assert.deepEqual(JSON.parse(lines[0]), { time: TIME, level: "warn", event: "nothing" });
   });
 
+  test("lines in one millisecond keep their own level and event, and the time moves on", () => {
+    let now = NOW;
+    const lines: string[] = [];
+    const log = createLogger((line) => lines.push(line), { format: "json", level: "debug", now: () => now });
+    log.log("info", "open", { id: 1 });
+    log.log("info", "open", { id: 2 });
+    log.log("info", "close", { id: 1 });
+    log.log("warn", "close", { id: 2 });
+    now += 1;
+    log.log("warn", "close", { id: 3 });
+    assert.deepEqual(lines.map((line) => JSON.parse(line)), [
+      { time: TIME, level: "info", event: "open", id: 1 },
+      { time: TIME, level: "info", event: "open", id: 2 },
+      { time: TIME, level: "info", event: "close", id: 1 },
+      { time: TIME, level: "warn", event: "close", id: 2 },
+      { time: "2030-01-02T03:04:05.679Z", level: "warn", event: "close", id: 3 },
+    ]);
+  });
+
   test("escapes newlines and quotes so one event stays one line", () => {
     const { log, lines } = logger();
     log.log("info", "close", { reason: 'line\nbreak "quoted"\r\u001b[2J' });
