@@ -459,7 +459,9 @@ export interface MemoryResult {
 /**
  * Server memory with `connections` idle connections held, minus its memory before, per connection.
  * A first round of connections is opened and closed so that the "before" already includes
- * what the server allocates once (compiled code, the first buffers). The anonymous part of RSS is the
+ * what the server allocates once (compiled code, the first buffers). Both readings come `settleMs`
+ * after the change: Bun hands the pages the warm-up freed back to the system ~1.25 s after it closes, so
+ * a "before" read at 1 s counted them in some rounds and not in others. The anonymous part of RSS is the
  * figure: the whole RSS also counts pages of the runtime's executable that a code path first run during
  * the window pages in, ~3 MB at once on Bun, in some rounds and not others (see the README).
  */

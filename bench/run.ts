@@ -44,7 +44,7 @@ const PARAMS = {
   kib64: { connections: 4, inflight: 4, message: pseudoRandom(64 * 1024) },
   mib1: { connections: 2, inflight: 2, message: pseudoRandom(1024 * 1024) },
   handshakes: { parallel: 16 },
-  idle: { connections: IDLE_CONNECTIONS, settleMs: quick ? 300 : 1000 },
+  idle: { connections: IDLE_CONNECTIONS, settleMs: quick ? 300 : 2500 },
 };
 
 const BIN = `${ROOT}node_modules/.bin/`;
