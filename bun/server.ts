@@ -111,7 +111,7 @@ const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decomp
  * what was allocated since the last one; every 1,000 upgrades it cost no measurable handshake rate
  * (README, ninth pass).
  */
-const UPGRADES_PER_COLLECTION = 1000;
+export const UPGRADES_PER_COLLECTION = 1000;
 
 /** From this size on, echoes on connections without deflate are framed whole (see `#framedWholeFrom`). */
 const FRAMED_WHOLE_BYTES = 1024 * 1024;
