@@ -32,6 +32,11 @@ export class Hub<M extends Member = Member> {
     return this.#members;
   }
 
+  /** The live members' connection records, in the members' order (a new array: a snapshot). */
+  connections(): Connection[] {
+    return this.#members.map((member) => member.connection);
+  }
+
   /** Adds a member; adding one that is in already changes nothing. */
   add(member: M): void {
     if (this.#has(member)) return;

@@ -67,6 +67,18 @@ describe("Hub", () => {
     assert.deepEqual([...hub.members], [members[4]], "a member can come back");
   });
 
+  test("connections lists each live member's record, as a snapshot the hub does not change", () => {
+    const hub = new Hub<FakeMember>();
+    const [a, b] = [new FakeMember(), new FakeMember()];
+    hub.add(a);
+    hub.add(b);
+    const listed = hub.connections();
+    assert.deepEqual(listed, [a.connection, b.connection]);
+    hub.remove(a);
+    assert.deepEqual(hub.connections(), [b.connection]);
+    assert.equal(listed.length, 2, "an earlier list keeps what it held");
+  });
+
   test("closeAll sends every member the code and reason once", () => {
     const hub = new Hub<FakeMember>();
     const members = [new FakeMember(), new FakeMember(), new FakeMember()];

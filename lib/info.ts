@@ -44,7 +44,7 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   ];
   // One synchronous snapshot: a connection closing while the records are awaited must not show
   // up both live and recent.
-  const connections = hub.members.map((member) => member.connection);
+  const connections = hub.connections();
   const totals = registry.totals(connections);
   // Oldest first: the hub keeps its members in no particular order.
   const live = connections.filter(chosen).sort((a, b) => a.id - b.id);

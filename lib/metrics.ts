@@ -27,7 +27,7 @@ function escapeLabel(value: string): string {
 /** Renders the server's counters. */
 export function renderMetrics(context: Context): string {
   const { registry, hub } = context;
-  const { connections, received, sent } = registry.totals(hub.members.map((member) => member.connection));
+  const { connections, received, sent } = registry.totals(hub.connections());
   return [
     family("echo_process_info", "gauge", "Which process (pid) and isolate (id) answered; always 1.", [
       [{ pid: context.process.pid, id: context.process.id }, 1],

@@ -91,7 +91,7 @@ function setup<P extends FakePeer = FakePeer>(
 
 /** The process's totals as `/info` reports them: live sessions and closed ones. */
 function totals(context: Context): Totals {
-  return context.registry.totals(context.hub.members.map((member) => member.connection));
+  return context.registry.totals(context.hub.connections());
 }
 
 /** The byte length of a close reason; RFC 6455 allows at most 123. */
