@@ -89,16 +89,16 @@ export function startServer(entry: Entry, options: StartOptions = {}): Promise<R
       child.kill("SIGKILL");
       reject(error);
     }
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      stdout += chunk.toString();
+    const onData = (chunk: string) => {
+      output += chunk;
+      stdout += chunk;
       const match = /listening on wss?:\/\/[^\s]*:(\d+)\//.exec(output);
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off("data", onData);
-      child.stdout!.on("data", (more: Buffer) => {
-        output += more.toString();
-        stdout += more.toString();
+      child.stdout!.on("data", (more: string) => {
+        output += more;
+        stdout += more;
       });
       const port = Number(match[1]);
       resolve({
@@ -114,8 +114,11 @@ export function startServer(entry: Entry, options: StartOptions = {}): Promise<R
         },
       });
     };
+    // Decoded as a stream: a character split between two chunks would otherwise become two U+FFFD.
+    child.stdout!.setEncoding("utf8");
+    child.stderr!.setEncoding("utf8");
     child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => output += chunk.toString());
+    child.stderr!.on("data", (chunk: string) => output += chunk);
     child.once(
       "exit",
       (code) => fail(new Error(`${entry.name} exited (${code}) before listening:\n${output}`)),
