@@ -117,6 +117,28 @@ for (const entry of ENTRIES) {
     });
   });
 
+  test(`on ${entry.name}, a burst of long log lines outside ASCII comes out whole`, async () => {
+    const running = await startServer(entry, { env: { LOG_FORMAT: "json" } });
+    try {
+      // ~150 KB of lines logged within a few milliseconds: more than one write's buffer on Deno, and
+      // four-byte characters for its parts to end beside.
+      const tags = Array.from({ length: 150 }, (_, i) => `burst${i}-${"é😀x".repeat(150)}`);
+      const clients = await Promise.all(
+        tags.map((tag) =>
+          RawClient.open(running.port, handshakeHeaders(), { path: `/?tag=${encodeURIComponent(tag)}` })
+        ),
+      );
+      for (const client of clients) client.send({ opcode: OP.CLOSE, payload: closePayload(1000, "") });
+      await Promise.all(clients.map((client) => client.ended()));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const lines = running.stdout().split("\n").filter((line) => line.includes("burst"));
+      const opened = lines.map((line) => JSON.parse(line)).filter((line) => line.event === "open");
+      assert.deepEqual(opened.map((line) => line.tag).sort(), [...tags].sort());
+    } finally {
+      await running.stop();
+    }
+  });
+
   test(`on ${entry.name}, a closed stdout loses the log lines, not the server`, async () => {
     const running = await startServer(entry, { env: { LOG_FORMAT: "json" } });
     try {
