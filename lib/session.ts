@@ -302,7 +302,8 @@ export class EchoSession implements Member {
   }
 
   #stopKnobs(): void {
-    for (const timer of this.#timers ?? []) clearTimeout(timer);
+    // Not `this.#timers ?? []`: a plain echo has none, and the empty array was garbage on every close.
+    if (this.#timers) { for (const timer of this.#timers) clearTimeout(timer); }
     this.#timers = undefined;
     this.#delayed?.clear();
   }
