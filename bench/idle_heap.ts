@@ -7,8 +7,9 @@
  * closes 500 connections, takes the first reading, opens 5,000 idle ones, takes the second, and prints
  * the differences per connection.
  */
-import { type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
+import { type Entry, ROOT, startServer } from "../tests/support/server.ts";
 import { connectMany, residentBytes } from "./load.ts";
+import { askProbe } from "./probe.ts";
 
 const CONNECTIONS = 5000;
 /** As the bench waits (`bench/run.ts`): Bun returns the warm-up's freed pages ~1.25 s after it closes. */
@@ -26,18 +27,6 @@ const SERVERS: Array<{ name: string; runtime: Entry["name"]; command: string[]; 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Signals the probe and waits for the heap size it prints. */
-async function heapInUse(server: RunningServer): Promise<number> {
-  const mark = server.output().length;
-  process.kill(server.process.pid!, "SIGUSR2");
-  for (let waited = 0; waited < 10_000; waited += 50) {
-    const reading = /HEAP (\d+)\n/.exec(server.output().slice(mark));
-    if (reading) return Number(reading[1]);
-    await sleep(50);
-  }
-  throw new Error("the heap probe did not answer");
-}
-
 const quiet = { open() {}, frames() {} };
 console.log(`| server | heap bytes kept per idle connection | anonymous RSS bytes per idle connection |`);
 console.log(`| --- | ---: | ---: |`);
@@ -49,11 +38,11 @@ for (const server of SERVERS) {
     const warm = await connectMany(target, 500, quiet);
     await Promise.all(warm.map((conn) => conn.end()));
     await sleep(SETTLE_MS);
-    const heapBefore = await heapInUse(running);
+    const heapBefore = await askProbe({ output: running.output, pid: running.process.pid! }, "SIGUSR2", "HEAP");
     const anonBefore = residentBytes(running.process.pid!).anon;
     const conns = await connectMany(target, CONNECTIONS, quiet);
     await sleep(SETTLE_MS);
-    const heapAfter = await heapInUse(running);
+    const heapAfter = await askProbe({ output: running.output, pid: running.process.pid! }, "SIGUSR2", "HEAP");
     const anonAfter = residentBytes(running.process.pid!).anon;
     const per = (before: number, after: number) => Math.round((after - before) / CONNECTIONS).toLocaleString("en");
     console.log(`| ${server.name} | ${per(heapBefore, heapAfter)} | ${per(anonBefore, anonAfter)} |`);

@@ -12,6 +12,7 @@
 import { ROOT, startServer } from "../tests/support/server.ts";
 import { UPGRADES_PER_COLLECTION } from "../bun/server.ts";
 import { connectMany } from "./load.ts";
+import { askProbe } from "./probe.ts";
 
 const WARM_UP = 500;
 const CONNECTIONS = 450;
@@ -24,18 +25,6 @@ const SERVERS = [
 const HELD_OFF = { BUN_JSC_forceRAMSize: String(200e9), BUN_JSC_logGC: "1" };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Signals the probe and waits for the number it prints after `label`. */
-async function probe(output: () => string, pid: number, label: string): Promise<number> {
-  const mark = output().length;
-  process.kill(pid, label === "CAPACITY" ? "SIGUSR1" : "SIGUSR2");
-  for (let waited = 0; waited < 10_000; waited += 50) {
-    const reading = new RegExp(`${label} (\\d+)\\n`).exec(output().slice(mark));
-    if (reading) return Number(reading[1]);
-    await sleep(50);
-  }
-  throw new Error("the heap probe did not answer");
-}
 
 const quiet = { open() {}, frames() {} };
 console.log(
@@ -54,11 +43,11 @@ for (const server of SERVERS) {
     const warm = await connectMany(target, WARM_UP, quiet);
     await Promise.all(warm.map((conn) => conn.end()));
     await sleep(500);
-    const before = await probe(running.output, pid, "CAPACITY");
+    const before = await askProbe({ output: running.output, pid }, "SIGUSR1", "CAPACITY");
     const mark = running.output().length;
     const conns = await connectMany(target, CONNECTIONS, quiet);
     await sleep(200);
-    const after = await probe(running.output, pid, "CAPACITY");
+    const after = await askProbe({ output: running.output, pid }, "SIGUSR1", "CAPACITY");
     const collections = running.output().slice(mark).split("\n").filter((line) =>
       line.includes("START")
     ).length;
