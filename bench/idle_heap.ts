@@ -33,17 +33,18 @@ console.log(`| --- | ---: | ---: |`);
 for (const server of SERVERS) {
   const entry: Entry = { name: server.runtime, command: () => server.command };
   const running = await startServer(entry, { env: { ...server.env } });
+  const probed = { output: running.output, pid: running.process.pid! };
   try {
     const target = { port: running.port, deflate: false };
     const warm = await connectMany(target, 500, quiet);
     await Promise.all(warm.map((conn) => conn.end()));
     await sleep(SETTLE_MS);
-    const heapBefore = await askProbe({ output: running.output, pid: running.process.pid! }, "SIGUSR2", "HEAP");
-    const anonBefore = residentBytes(running.process.pid!).anon;
+    const heapBefore = await askProbe(probed, "SIGUSR2", "HEAP");
+    const anonBefore = residentBytes(probed.pid).anon;
     const conns = await connectMany(target, CONNECTIONS, quiet);
     await sleep(SETTLE_MS);
-    const heapAfter = await askProbe({ output: running.output, pid: running.process.pid! }, "SIGUSR2", "HEAP");
-    const anonAfter = residentBytes(running.process.pid!).anon;
+    const heapAfter = await askProbe(probed, "SIGUSR2", "HEAP");
+    const anonAfter = residentBytes(probed.pid).anon;
     const per = (before: number, after: number) => Math.round((after - before) / CONNECTIONS).toLocaleString("en");
     console.log(`| ${server.name} | ${per(heapBefore, heapAfter)} | ${per(anonBefore, anonAfter)} |`);
     await Promise.all(conns.map((conn) => conn.end()));

@@ -38,16 +38,16 @@ for (const server of SERVERS) {
     env: HELD_OFF,
   });
   try {
-    const pid = running.process.pid!;
+    const probed = { output: running.output, pid: running.process.pid! };
     const target = { port: running.port, deflate: false };
     const warm = await connectMany(target, WARM_UP, quiet);
     await Promise.all(warm.map((conn) => conn.end()));
     await sleep(500);
-    const before = await askProbe({ output: running.output, pid }, "SIGUSR1", "CAPACITY");
+    const before = await askProbe(probed, "SIGUSR1", "CAPACITY");
     const mark = running.output().length;
     const conns = await connectMany(target, CONNECTIONS, quiet);
     await sleep(200);
-    const after = await askProbe({ output: running.output, pid }, "SIGUSR1", "CAPACITY");
+    const after = await askProbe(probed, "SIGUSR1", "CAPACITY");
     const collections = running.output().slice(mark).split("\n").filter((line) =>
       line.includes("START")
     ).length;
