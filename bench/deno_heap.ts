@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, startServer } from "../tests/support/server.ts";
-import { connectMany } from "./load.ts";
+import { connectIdle, warmUp } from "./load.ts";
 import { askProbe } from "./probe.ts";
 
 const CONNECTIONS = 2000;
@@ -73,7 +73,6 @@ function perConnection(after: Map<string, number>, before = new Map<string, numb
   return [`total ${Math.round(total)} B`, ...top.map(([key, bytes]) => `${Math.round(bytes)} B ${key}`)];
 }
 
-const quiet = { open() {}, frames() {} };
 const directory = mkdtempSync(join(tmpdir(), "echo-deno-heap-"));
 try {
   for (const server of SERVERS) {
@@ -85,10 +84,9 @@ try {
     const probed = { output: running.output, pid: running.process.pid! };
     try {
       const target = { port: running.port, deflate: false };
-      const warm = await connectMany(target, 500, quiet);
-      await Promise.all(warm.map((conn) => conn.end()));
+      await warmUp(target, 500);
       await askProbe(probed, "SIGUSR1", "MARK");
-      const conns = await connectMany(target, CONNECTIONS, quiet);
+      const conns = await connectIdle(target, CONNECTIONS);
       await askProbe(probed, "SIGUSR1", "MARK");
       const kept = perConnection(objectsByKind(`${out}-1.heapsnapshot`), objectsByKind(`${out}-0.heapsnapshot`));
       const allocated = perConnection(allocationsByFunction(`${out}-1.heapprofile`));

@@ -8,7 +8,7 @@
  * the differences per connection.
  */
 import { type Entry, ROOT, startServer } from "../tests/support/server.ts";
-import { connectMany, residentBytes } from "./load.ts";
+import { connectIdle, residentBytes, warmUp } from "./load.ts";
 import { askProbe } from "./probe.ts";
 
 const CONNECTIONS = 5000;
@@ -27,7 +27,6 @@ const SERVERS: Array<{ name: string; runtime: Entry["name"]; command: string[]; 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const quiet = { open() {}, frames() {} };
 console.log(`| server | heap bytes kept per idle connection | anonymous RSS bytes per idle connection |`);
 console.log(`| --- | ---: | ---: |`);
 for (const server of SERVERS) {
@@ -36,12 +35,11 @@ for (const server of SERVERS) {
   const probed = { output: running.output, pid: running.process.pid! };
   try {
     const target = { port: running.port, deflate: false };
-    const warm = await connectMany(target, 500, quiet);
-    await Promise.all(warm.map((conn) => conn.end()));
+    await warmUp(target, 500);
     await sleep(SETTLE_MS);
     const heapBefore = await askProbe(probed, "SIGUSR2", "HEAP");
     const anonBefore = residentBytes(probed.pid).anon;
-    const conns = await connectMany(target, CONNECTIONS, quiet);
+    const conns = await connectIdle(target, CONNECTIONS);
     await sleep(SETTLE_MS);
     const heapAfter = await askProbe(probed, "SIGUSR2", "HEAP");
     const anonAfter = residentBytes(probed.pid).anon;

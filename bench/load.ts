@@ -245,6 +245,23 @@ export async function connectMany(target: Target, count: number, behaviour: Beha
   return conns;
 }
 
+/** What an idle connection does once open: nothing, and it expects nothing. */
+const IDLE: Behaviour = { open() {}, frames() {} };
+
+/** Opens `count` connections that stay idle until ended. */
+export function connectIdle(target: Target, count: number): Promise<Conn[]> {
+  return connectMany(target, count, IDLE);
+}
+
+/**
+ * Opens and closes `count` connections, so that a reading after it already includes what a server
+ * allocates once (compiled code, the first buffers).
+ */
+export async function warmUp(target: Target, count: number): Promise<void> {
+  const warm = await connectIdle(target, count);
+  await Promise.all(warm.map((conn) => conn.end()));
+}
+
 /** A process's resident memory in bytes, from /proc/<pid>/status (Linux). */
 export interface Resident {
   /** `VmRSS`: every resident page. */
@@ -470,12 +487,10 @@ export async function idleMemory(
   pid: number,
   options: { connections: number; settleMs: number },
 ): Promise<MemoryResult> {
-  const quiet: Behaviour = { open() {}, frames() {} };
-  const warm = await connectMany(target, Math.min(500, options.connections), quiet);
-  await Promise.all(warm.map((conn) => conn.end()));
+  await warmUp(target, Math.min(500, options.connections));
   await sleep(options.settleMs);
   const before = residentBytes(pid);
-  const conns = await connectMany(target, options.connections, quiet);
+  const conns = await connectIdle(target, options.connections);
   await sleep(options.settleMs);
   const after = residentBytes(pid);
   const deflate = conns.every((conn) => conn.deflate);

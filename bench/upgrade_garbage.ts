@@ -11,7 +11,7 @@
  */
 import { ROOT, startServer } from "../tests/support/server.ts";
 import { UPGRADES_PER_COLLECTION } from "../bun/server.ts";
-import { connectMany } from "./load.ts";
+import { connectIdle, warmUp } from "./load.ts";
 import { askProbe } from "./probe.ts";
 
 const WARM_UP = 500;
@@ -26,7 +26,6 @@ const HELD_OFF = { BUN_JSC_forceRAMSize: String(200e9), BUN_JSC_logGC: "1" };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const quiet = { open() {}, frames() {} };
 console.log(
   `| server | heap bytes allocated per upgrade | collections during the ${
     CONNECTIONS.toLocaleString("en")
@@ -40,12 +39,11 @@ for (const server of SERVERS) {
   try {
     const probed = { output: running.output, pid: running.process.pid! };
     const target = { port: running.port, deflate: false };
-    const warm = await connectMany(target, WARM_UP, quiet);
-    await Promise.all(warm.map((conn) => conn.end()));
+    await warmUp(target, WARM_UP);
     await sleep(500);
     const before = await askProbe(probed, "SIGUSR1", "CAPACITY");
     const mark = running.output().length;
-    const conns = await connectMany(target, CONNECTIONS, quiet);
+    const conns = await connectIdle(target, CONNECTIONS);
     await sleep(200);
     const after = await askProbe(probed, "SIGUSR1", "CAPACITY");
     const collections = running.output().slice(mark).split("\n").filter((line) =>
