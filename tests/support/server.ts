@@ -92,7 +92,7 @@ export function startServer(entry: Entry, options: StartOptions = {}): Promise<R
     const onData = (chunk: string) => {
       output += chunk;
       stdout += chunk;
-      const match = /listening on wss?:\/\/[^\s]*:(\d+)\//.exec(output);
+      const match = /listening on wss?:\/\/[^\s]*:(\d+)\//.exec(stdout);
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off("data", onData);
