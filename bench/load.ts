@@ -476,8 +476,10 @@ export interface MemoryResult {
 /**
  * Server memory with `connections` idle connections held, minus its memory before, per connection.
  * A first round of connections is opened and closed so that the "before" already includes
- * what the server allocates once (compiled code, the first buffers). Both readings come `settleMs`
- * after the change: Bun hands the pages the warm-up freed back to the system ~1.25 s after it closes, so
+ * what the server allocates once (compiled code, the first buffers). Before each reading, `collect`
+ * (when given) runs a full garbage collection in the server (`inspector.ts`), so that the garbage of
+ * the handshakes, and how much of it the runtime had collected yet, stays out of the figure. Both
+ * readings come `settleMs` after that: Bun hands the pages freed back to the system ~1.25 s later, so
  * a "before" read at 1 s counted them in some rounds and not in others. The anonymous part of RSS is the
  * figure: the whole RSS also counts pages of the runtime's executable that a code path first run during
  * the window pages in, ~3 MB at once on Bun, in some rounds and not others (see the README).
@@ -485,13 +487,17 @@ export interface MemoryResult {
 export async function idleMemory(
   target: Target,
   pid: number,
-  options: { connections: number; settleMs: number },
+  options: { connections: number; settleMs: number; collect?: () => Promise<void> },
 ): Promise<MemoryResult> {
+  const settle = async () => {
+    await options.collect?.();
+    await sleep(options.settleMs);
+  };
   await warmUp(target, Math.min(500, options.connections));
-  await sleep(options.settleMs);
+  await settle();
   const before = residentBytes(pid);
   const conns = await connectIdle(target, options.connections);
-  await sleep(options.settleMs);
+  await settle();
   const after = residentBytes(pid);
   const deflate = conns.every((conn) => conn.deflate);
   await Promise.all(conns.map((conn) => conn.end()));

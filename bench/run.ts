@@ -15,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { ENTRIES, type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
 import { chart } from "./chart.ts";
+import { collectGarbage, inspectable } from "./inspector.ts";
 import { COLUMNS, type CpuUse, type Figures, PAIRS, percent, type Row, summarise, table } from "./report.ts";
 import {
   idleMemory,
@@ -135,8 +136,9 @@ function messages(
  * nothing but the warm-up connections.
  */
 const WORKLOADS: Workload[] = [
-  oneByOne(async ({ target, running, figures }) => {
-    const memory = await idleMemory(target, running.process.pid!, PARAMS.idle);
+  oneByOne(async ({ server, target, running, figures }) => {
+    const collect = () => collectGarbage({ name: server.entry.name, output: running.output });
+    const memory = await idleMemory(target, running.process.pid!, { ...PARAMS.idle, collect });
     figures.idleBytes = memory.perConnection;
     figures.idleRssBytes = memory.rssPerConnection;
   }),
@@ -198,7 +200,7 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
   try {
     for (const server of group) {
       try {
-        const running = await startServer(pinned(server.entry, pinning));
+        const running = await startServer(pinned(inspectable(server.entry), pinning));
         const target = { port: running.port, deflate: server.deflate };
         subjects.push({ server, running, target, figures: { cpu: {} } });
       } catch (error) {
