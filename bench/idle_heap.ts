@@ -10,6 +10,7 @@
 import { type Entry, ROOT, startServer } from "../tests/support/server.ts";
 import { connectIdle, residentBytes, warmUp } from "./load.ts";
 import { askProbe } from "./probe.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const CONNECTIONS = 5000;
 /** As the bench waits (`bench/run.ts`): Bun returns the warm-up's freed pages ~1.25 s after it closes. */
@@ -24,8 +25,6 @@ const SERVERS: Array<{ name: string; runtime: Entry["name"]; command: string[]; 
   { name: "Echo on Deno", runtime: "deno", command: DENO_PROBE, env: { HEAP_PROBE_SCRIPT: "main.ts" } },
   { name: "bare Deno", runtime: "deno", command: DENO_PROBE, env: { HEAP_PROBE_SCRIPT: "bench/bare_deno.ts" } },
 ];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 console.log(`| server | heap bytes kept per idle connection | anonymous RSS bytes per idle connection |`);
 console.log(`| --- | ---: | ---: |`);

@@ -7,6 +7,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Load, type Measured, measureInSlices } from "./slices.ts";
 
 /** Where to connect, and whether to offer permessage-deflate. */
@@ -279,8 +280,6 @@ export function residentBytes(pid: number): Resident {
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)![1]) * 1024;
   return { rss: field("VmRSS"), anon: field("RssAnon") };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Options for {@link openMessages}. */
 export interface MessageOptions {

@@ -3,8 +3,7 @@
  *
  * @module
  */
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Where a probe prints: the server's output so far and its process id. */
 export interface Probed {

@@ -6,6 +6,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { CpuUse } from "./report.ts";
 
 /** A workload's client side, connected and idle until `resume`. */
@@ -141,5 +142,3 @@ class Meter {
     };
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -13,6 +13,7 @@ import { ROOT, startServer } from "../tests/support/server.ts";
 import { UPGRADES_PER_COLLECTION } from "../bun/server.ts";
 import { connectIdle, warmUp } from "./load.ts";
 import { askProbe } from "./probe.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const WARM_UP = 500;
 const CONNECTIONS = 450;
@@ -23,8 +24,6 @@ const SERVERS = [
   { name: "bare Bun", script: "bench/bare_bun.ts" },
 ];
 const HELD_OFF = { BUN_JSC_forceRAMSize: String(200e9), BUN_JSC_logGC: "1" };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 console.log(
   `| server | heap bytes allocated per upgrade | collections during the ${

@@ -1,8 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DelayLine, ITEM_OVERHEAD_BYTES } from "./delay.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from "node:timers/promises";
 
 describe("DelayLine", () => {
   test("releases items in order, none before its delay", async () => {

@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Hub, type Member } from "./hub.ts";
 import { testConnection } from "./testing_context.ts";
 
@@ -15,11 +16,6 @@ class FakeMember implements Member {
   keepalive(now: number, idleMs: number): void {
     this.sweeps.push([now, idleMs]);
   }
-}
-
-/** Resolves after `ms` milliseconds. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls until `done` holds, failing after a generous deadline rather than timing anything. */

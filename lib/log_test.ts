@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { LogLevel } from "./config.ts";
 import { createLogger, describeError, FLUSH_LINES, FLUSH_MS, type LoggerOptions } from "./log.ts";
 
@@ -175,14 +176,14 @@ describe("createLogger: batching", () => {
     const writes: string[] = [];
     const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
     log.log("info", "one");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     log.log("info", "two");
     assert.equal(writes.length, 0, "nothing is written before FLUSH_MS");
-    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 20));
+    await sleep(FLUSH_MS + 20);
     assert.equal(writes.length, 1);
     assert.deepEqual(writes[0].split("\n").map((line) => JSON.parse(line).event), ["one", "two"]);
     log.log("info", "three");
-    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 20));
+    await sleep(FLUSH_MS + 20);
     assert.deepEqual(writes.map((text) => text.split("\n").length), [2, 1], "a new batch after a write");
   });
 

@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { COMPRESS_MIN_BYTES } from "./compression.ts";
 import type { Config } from "./config.ts";
 import { captureConnection, type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
@@ -280,10 +281,10 @@ describe("EchoSession: flow control", () => {
     assert.equal(peer.sends.length, 2, "nothing more is echoed once over the cap");
     // Without pause (Deno), the close frame waits until the client has read the queue: sent behind
     // unread echoes while the client keeps sending, Deno would abandon it.
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS * 3));
+    await sleep(DRAIN_POLL_MS * 3);
     assert.equal(peer.closes.length, 0, "no close while echoes are still queued");
     peer.buffered = 0;
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS * 3));
+    await sleep(DRAIN_POLL_MS * 3);
     assert.equal(peer.closes.length, 1);
     assert.equal(peer.closes[0].code, 1008);
     assert.match(peer.closes[0].reason, /send buffer limit exceeded/);
@@ -298,7 +299,7 @@ describe("EchoSession: flow control", () => {
     peer.status = "queued";
     session.receive("x".repeat(2000));
     assert.equal(peer.closes.length, 0);
-    await new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS + DRAIN_POLL_MS * 4));
+    await sleep(CLOSE_TIMEOUT_MS + DRAIN_POLL_MS * 4);
     assert.equal(peer.closes.length, 1, "closed at the deadline although the queue never drained");
     assert.equal(peer.closes[0].code, 1008);
     session.closed(1006, "", { clean: false });
@@ -312,7 +313,7 @@ describe("EchoSession: flow control", () => {
       assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 4 });
       assert.deepEqual(sentTraffic(connection), { messages: 0, bytes: 0 });
       if (!(peer instanceof PausingPeer)) {
-        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS * 3));
+        await sleep(DRAIN_POLL_MS * 3);
       }
       assert.equal(peer.closes.length, 1);
       assert.equal(peer.closes[0].code, 1008);

@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ENTRIES, runToExit, startServer } from "./support/server.ts";
 import { nodeWs } from "./support/clients.ts";
 
@@ -74,7 +75,7 @@ for (const entry of ENTRIES) {
       try {
         const { received } = await nodeWs.exchange(`${server.ws}/`, ["quiet"]);
         assert.deepEqual(received, [{ type: "text", data: "quiet" }]);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
         const lines = server.stdout().trim().split("\n");
         assert.equal(lines.length, 1, server.stdout());
         assert.equal(JSON.parse(lines[0]).event, "listening");

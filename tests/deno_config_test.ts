@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Entry, ROOT, startServer } from "./support/server.ts";
 
 const DENO = `${ROOT}node_modules/.bin/deno`;
@@ -9,7 +10,7 @@ async function abortedAfterSuccess(entry: Entry): Promise<number> {
   const server = await startServer(entry, { script: "tests/fixtures/request_signal_deno.ts" });
   try {
     for (let i = 0; i < 3; i++) assert.equal(await (await fetch(`${server.http}/`)).text(), "ok");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     return Number(await (await fetch(`${server.http}/aborted`)).text());
   } finally {
     await server.stop();

@@ -2,6 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Entry, ROOT, type RunningServer, startServer } from "./support/server.ts";
 import { freePort } from "./support/nginx.ts";
 import { listeningPorts, processTree } from "./support/listeners.ts";
@@ -36,7 +37,7 @@ async function workersSeen(port: number): Promise<Array<{ pid: string; id: strin
   while (seen.size < 2 && Date.now() < deadline) {
     const who = await answeredBy(port);
     seen.set(`${who.pid}/${who.id}`, who);
-    if (seen.size < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (seen.size < 2) await sleep(20);
   }
   return [...seen.values()];
 }
@@ -105,7 +106,7 @@ describe("bun run bun/server.ts --workers 2", () => {
     server = await startServer(entry, { args: ["--workers", "2", "--port", "0"] });
     // Both workers print their listening line; wait for the second one.
     for (let i = 0; i < 100 && server.output().split("listening on").length < 3; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     tree = await processTree(server.process.pid!);
   });

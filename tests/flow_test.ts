@@ -1,5 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ENTRIES, logLines, rssBytes, type RunningServer, startServer } from "./support/server.ts";
 import { encodeFrame, handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
 import { nodeWs } from "./support/clients.ts";
@@ -51,7 +52,7 @@ async function peakGrowth(pid: number, during: Promise<unknown>): Promise<number
   during.finally(() => done = true);
   while (!done) {
     peak = Math.max(peak, await rssBytes(pid).catch(() => peak));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return peak - base;
 }
@@ -72,7 +73,7 @@ for (const entry of ENTRIES) {
           const client = await RawClient.open(server.port, handshakeHeaders());
           client.socket.pause();
           // Phase 1: push without reading until the server stops reading us (writes stall).
-          const stalled = new Promise((resolve) => setTimeout(resolve, 3000));
+          const stalled = sleep(3000);
           const phase1 = flood(client, { from: 0, until: stalled });
           const growth1 = await peakGrowth(server.process.pid!, stalled);
           assert.ok(growth1 < GROWTH_BOUND.bun, `grew ${(growth1 / MIB).toFixed(1)} MiB while unread`);
@@ -107,7 +108,7 @@ for (const entry of ENTRIES) {
           // Deno reads everything it is sent; past the cap Echo stops echoing and, once the client has
           // read what was queued, closes with 1008 (a close frame queued behind unread echoes while the
           // client keeps sending would be abandoned by Deno).
-          const stalled = new Promise((resolve) => setTimeout(resolve, 8000));
+          const stalled = sleep(8000);
           const sent = flood(client, { from: 0, until: stalled });
           const growth = await peakGrowth(server.process.pid!, Promise.race([sent, stalled]));
           assert.ok(growth < GROWTH_BOUND.deno, `grew ${(growth / MIB).toFixed(1)} MiB`);

@@ -1,6 +1,7 @@
 /** `/info` against the real entries: live counters, close codes, the dry run, and privacy. */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
 import { ENTRIES, type RunningServer, startServer } from "./support/server.ts";
 import { handshakeHeaders, RawClient, SEED_ACCEPT, SEED_HEADERS } from "./support/raw.ts";
@@ -16,7 +17,7 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
   for (let i = 0;; i++) {
     const value = await read();
     if (check(value) || i === 100) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
 import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
 import { type Frame, handshakeHeaders, OP, RawClient } from "./support/raw.ts";
@@ -29,7 +30,7 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
   for (let i = 0;; i++) {
     const value = await read();
     if (check(value) || i === 100) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 
@@ -61,7 +62,7 @@ for (const entry of ENTRIES) {
       for (const text of ["one", "two", "three"]) {
         sentAt.push(performance.now());
         ws.send(text);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await sleep(30);
       }
       await done;
       assert.deepEqual(echoes.map(([text]) => text), ["one", "two", "three"]);
@@ -86,7 +87,7 @@ for (const entry of ENTRIES) {
         }
         if (entry.name === "bun") {
           // Bun stops reading at the limit, then every echo arrives in order once the line moves.
-          await new Promise((resolve) => setTimeout(resolve, 800));
+          await sleep(800);
           const held = await infoRecord(limited, "parked");
           // Frames already read in the chunk that crossed the limit still arrive: uSockets reads up
           // to 512 KiB at a time (LIBUS_RECV_BUFFER_LENGTH).

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { constants, deflateRawSync } from "node:zlib";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ENTRIES, type RunningServer, startServer } from "./support/server.ts";
 import { handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
 import { nodeWs } from "./support/clients.ts";
@@ -55,7 +56,7 @@ for (const entry of ENTRIES) {
       // The runtime reports the closed socket asynchronously; the slot frees within a moment.
       let status = 0;
       for (let i = 0; i < 50 && status !== 101; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         const again = await RawClient.open(server.port, handshakeHeaders());
         status = again.response.status;
         again.destroy();

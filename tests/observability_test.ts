@@ -1,5 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
 import { closePayload, handshakeHeaders, OP, RawClient } from "./support/raw.ts";
 
@@ -71,7 +72,7 @@ for (const entry of ENTRIES) {
         i < 20 && after.get("echo_connections_active") !== before.get("echo_connections_active");
         i++
       ) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         after = await metrics(server);
       }
       assert.equal(after.get("echo_connections_active"), before.get("echo_connections_active"));
@@ -94,7 +95,7 @@ for (const entry of ENTRIES) {
       await client.ended();
       const refused = await RawClient.open(server.port, handshakeHeaders({ "Sec-WebSocket-Key": "short" }));
       refused.destroy();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       const lines = logLines(server);
       const open = lines.filter((l) => l.event === "open" && l.tag === "logged");
       const close = lines.filter((l) => l.event === "close" && l.tag === "logged");
@@ -130,7 +131,7 @@ for (const entry of ENTRIES) {
       );
       for (const client of clients) client.send({ opcode: OP.CLOSE, payload: closePayload(1000, "") });
       await Promise.all(clients.map((client) => client.ended()));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       const lines = running.stdout().split("\n").filter((line) => line.includes("burst"));
       const opened = lines.map((line) => JSON.parse(line)).filter((line) => line.event === "open");
       assert.deepEqual(opened.map((line) => line.tag).sort(), [...tags].sort());
@@ -149,7 +150,7 @@ for (const entry of ENTRIES) {
         client.send({ opcode: OP.CLOSE, payload: closePayload(1000, "") });
         await client.ended();
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       assert.equal((await fetch(`${running.http}/healthz`)).status, 200);
       assert.equal(running.process.exitCode, null);
     } finally {

@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { encodeFrame, type Frame, type FrameSpec, handshakeHeaders, OP, RawClient } from "../support/raw.ts";
 import { compressAlone, DeflateCodec, parseResponse } from "./deflate.ts";
 
@@ -145,7 +146,7 @@ export class Wire {
   async chop(bytes: Uint8Array, size: number): Promise<void> {
     for (let i = 0; i < bytes.length; i += size) {
       this.client.write(bytes.subarray(i, i + size));
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await sleep(0);
     }
   }
 

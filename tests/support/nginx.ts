@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ROOT } from "./server.ts";
 
 /** A running nginx. */
@@ -80,7 +81,7 @@ export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
       child.kill("SIGKILL");
       throw new Error(`nginx did not start: ${output}\n${await errors()}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return {
     port,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { encodeFrame, OP } from "../../support/raw.ts";
 import {
   binary,
@@ -17,8 +18,6 @@ import {
   pong,
   text,
 } from "../case.ts";
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const specs: CaseSpec[] = [
   frames({
@@ -130,9 +129,9 @@ const specs: CaseSpec[] = [
     rfc: "RFC 6455 §5.4",
     async script(w) {
       w.send({ opcode: OP.TEXT, fin: false, payload: "slow " });
-      await pause(100);
+      await sleep(100);
       w.send({ opcode: OP.CONT, fin: false, payload: "but " });
-      await pause(100);
+      await sleep(100);
       w.send({ opcode: OP.CONT, payload: "whole" });
     },
     expect: echoed(text("slow but whole")),
