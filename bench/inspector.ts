@@ -4,9 +4,10 @@
  * Without it, Deno's readings moved by megabytes from round to round: how far V8's young generation
  * had grown in the burst of upgrades, and whether its memory reducer had run yet (~17 s after it).
  *
- * Every server in the bench runs with its inspector open on a free loopback port; nothing connects to
- * it until a reading. Bun speaks WebKit's inspector protocol (`Heap.gc`), Deno and Node Chrome's
- * (`HeapProfiler.collectGarbage`); both collect everything unreachable before they answer.
+ * The bench starts each server once more for the memory workload alone, with its inspector open on a
+ * free loopback port (`run.ts` says why not for the others). Bun speaks WebKit's inspector protocol
+ * (`Heap.gc`), Deno and Node Chrome's (`HeapProfiler.collectGarbage`); both collect everything
+ * unreachable before they answer.
  *
  * @module
  */

@@ -189,7 +189,7 @@ const WORKLOADS: Workload[] = [
  * alternate between them in slices of half a second, and memory and latency are measured on one and
  * at once on the other, so that a comparison row compares windows measured together instead of a
  * minute apart (this machine's noise drifts over seconds). Only one server is under load at a time;
- * the other holds its idle connections, or none.
+ * the other waits with no connections.
  */
 const GROUPS: Server[][] = SERVERS.reduce<Server[][]>((groups, server) => {
   const pair = PAIRS.find((names) => names.includes(server.name));
