@@ -153,6 +153,14 @@ export class EchoSession implements Member {
     }
   }
 
+  /**
+   * Whether a message can outlive the `receive` call that brought it (the `delay` knob queues them).
+   * When not, the caller may free or reuse the message's buffer as soon as `receive` returns.
+   */
+  get keepsMessages(): boolean {
+    return this.#delayed !== undefined;
+  }
+
   #compress(message: Message, size?: number): boolean {
     return this.#deflate && (this.connection.knobs.compress ?? shouldCompress(message, size));
   }

@@ -5,6 +5,7 @@ import { COMPRESS_MIN_BYTES } from "./compression.ts";
 import type { Config } from "./config.ts";
 import { captureConnection, type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import type { Context } from "./context.ts";
+import type { Knobs } from "./knobs.ts";
 import type { Registry, Totals } from "./registry.ts";
 import {
   CLOSE,
@@ -75,7 +76,7 @@ interface Setup<P extends FakePeer> {
 
 /** A session on a fresh test context, or on `on`'s (another setup's) to share it. */
 function setup<P extends FakePeer = FakePeer>(
-  options: { peer?: P; config?: Partial<Config>; on?: TestContext; extensions?: string } = {},
+  options: { peer?: P; config?: Partial<Config>; on?: TestContext; extensions?: string; knobs?: Knobs } = {},
 ): Setup<P> {
   const { context, events } = options.on ?? testContext(options.config);
   const registry = context.registry;
@@ -84,6 +85,7 @@ function setup<P extends FakePeer = FakePeer>(
     remoteAddress: "127.0.0.1",
     protocol: "chat",
     extensions: options.extensions ?? "",
+    knobs: options.knobs,
   });
   const peer = options.peer ?? (new FakePeer() as P);
   const session = new EchoSession(peer, connection, context);
@@ -176,6 +178,13 @@ describe("EchoSession: echo", () => {
     session.closed(1000, "", { clean: true });
     assert.deepEqual(totals(context).received, { messages: 2, bytes: 12 }, "still counted once closed");
     assert.deepEqual(totals(context).sent, { messages: 2, bytes: 12 });
+  });
+});
+
+describe("EchoSession: keepsMessages", () => {
+  test("is true only while the delay knob queues echoes, whose buffers must outlive receive()", () => {
+    assert.equal(setup().session.keepsMessages, false);
+    assert.equal(setup({ knobs: { delayMs: 50 } }).session.keepsMessages, true);
   });
 });
 

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
+import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
 import { type Frame, handshakeHeaders, OP, RawClient } from "./support/raw.ts";
@@ -71,6 +72,16 @@ for (const entry of ENTRIES) {
       );
       const record = await infoRecord(server, `delay-${entry.name}`);
       assert.deepEqual(record.knobs, { delayMs: 200 });
+      ws.close();
+    });
+
+    test("delay=100: a large binary message waits whole and comes back byte-exact", async () => {
+      // Deno's entry frees a large received buffer once its echo is sent; a delayed one is still held.
+      const ws = await openWs(`${server.ws}/?delay=100`);
+      const message = randomBytes(256 * 1024);
+      const echo = new Promise<Buffer>((resolve) => ws.once("message", (data) => resolve(data as Buffer)));
+      ws.send(message);
+      assert.ok((await echo).equals(message), "the delayed echo differs from the message");
       ws.close();
     });
 
