@@ -175,7 +175,7 @@ const CHECK_BUFFERED_BYTES = 16 * 1024;
  * From this size on, a received binary message's buffer is freed as soon as its echo is sent, by
  * detaching it (`transfer(0)`). Deno's `send` copies what it is given (`send_binary` in its
  * ext/websocket), but V8 frees an `ArrayBuffer` only when it collects it: under 1 MiB echoes, hundreds of
- * megabytes of received buffers piled up between collections (RSS 360–840 MB in bare Deno), and the
+ * megabytes of received buffers piled up between collections (RSS 335–840 MB in bare Deno), and the
  * allocator handed their pages back and faulted them in again, ~100 page faults per message. Freed at
  * once, the next message reuses the same memory (README, eleventh pass).
  */
