@@ -7,10 +7,10 @@
  * closes 500 connections, takes the first reading, opens 5,000 idle ones, takes the second, and prints
  * the differences per connection.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Entry, ROOT, startServer } from "../tests/support/server.ts";
 import { connectIdle, residentBytes, warmUp } from "./load.ts";
 import { askProbe } from "./probe.ts";
-import { setTimeout as sleep } from "node:timers/promises";
 
 const CONNECTIONS = 5000;
 /** As the bench waits (`bench/run.ts`): Bun returns the warm-up's freed pages ~1.25 s after it closes. */

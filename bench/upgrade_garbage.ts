@@ -9,11 +9,11 @@
  * 450 idle ones, reads it again, and prints the growth per connection. 450, so that no upgrade in the
  * window is one after which Echo's Bun entry asks for a collection itself (every 1,000th).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { ROOT, startServer } from "../tests/support/server.ts";
 import { UPGRADES_PER_COLLECTION } from "../bun/server.ts";
 import { connectIdle, warmUp } from "./load.ts";
 import { askProbe } from "./probe.ts";
-import { setTimeout as sleep } from "node:timers/promises";
 
 const WARM_UP = 500;
 const CONNECTIONS = 450;
