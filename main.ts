@@ -172,16 +172,6 @@ function upgrade(request: Request, connection: Connection, opening: Opening): Re
 const CHECK_BUFFERED_BYTES = 16 * 1024;
 
 /**
- * From this size on, a received binary message's buffer is freed as soon as its echo is sent, by
- * detaching it (`transfer(0)`). Deno's `send` copies what it is given (`send_binary` in its
- * ext/websocket), but V8 frees an `ArrayBuffer` only when it collects it: under 1 MiB echoes, hundreds of
- * megabytes of received buffers piled up between collections (RSS 335–840 MB in bare Deno), and the
- * allocator handed their pages back and faulted them in again, ~100 page faults per message. Freed at
- * once, the next message reuses the same memory (README, eleventh pass).
- */
-const RELEASE_FROM_BYTES = 64 * 1024;
-
-/**
  * One Deno connection: the listener of its socket's events and its session's peer. One object
  * per connection rather than three `on…` handlers, which Deno wraps in a closure each, and a peer.
  * Deno cannot stop reading a client or deflate, so the session caps bufferedAmount instead; its
@@ -205,7 +195,7 @@ class DenoSocket implements Peer, EventListenerObject {
     if (event.type === "message") {
       const data = (event as MessageEvent<string | ArrayBuffer>).data;
       if (typeof data === "string") this.#session?.receive(data);
-      else this.#receiveBinary(data);
+      else this.#session?.receiveOwned(new Uint8Array(data));
     } else if (event.type === "open") {
       const { context, wrap } = this.#opening;
       this.#session = new EchoSession(wrap(this), this.#connection, context);
@@ -213,13 +203,6 @@ class DenoSocket implements Peer, EventListenerObject {
       const { code, reason, wasClean } = event as CloseEvent;
       this.#session?.closed(code, reason, { clean: wasClean });
     }
-  }
-
-  #receiveBinary(data: ArrayBuffer): void {
-    const session = this.#session;
-    if (!session) return;
-    session.receive(new Uint8Array(data));
-    if (data.byteLength >= RELEASE_FROM_BYTES && !session.keepsMessages) data.transfer(0);
   }
 
   send(message: Message): SendResult {

@@ -76,7 +76,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<Bu
       idleTimeout: 0,
       sendPings: false,
       open: (ws) => ws.data.open(ws, opening),
-      message: (ws, message) => ws.data.session?.receive(message),
+      message: (ws, message) => ws.data.receive(message),
       drain: (ws) => ws.data.session?.drained(),
       ping: (ws) => ws.data.session?.heard(),
       pong: (ws) => ws.data.session?.pong(),
@@ -140,6 +140,11 @@ class BunSocket implements Peer {
   open(ws: ServerWebSocket<BunSocket>, { context, wrap }: Opening): void {
     this.#ws = ws;
     this.session = new EchoSession(wrap(this), this.connection, context);
+  }
+  /** Bun gives each binary message a buffer of its own, which the session frees once echoed. */
+  receive(message: string | Buffer): void {
+    if (typeof message === "string") this.session?.receive(message);
+    else this.session?.receiveOwned(message);
   }
   send(message: Message, compress: boolean): SendResult {
     // sendText and sendBinary rather than send: Bun's JIT calls them directly when the type is known.

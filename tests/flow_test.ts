@@ -88,6 +88,8 @@ for (const entry of ENTRIES) {
             assert.equal(frame?.opcode, OP.BINARY, `echo ${expected}`);
             assert.equal(new DataView(frame!.payload.buffer).getUint32(0), expected);
             assert.equal(frame!.payload.length, MESSAGE);
+            // Echoes Bun queued were copied before Echo freed the received buffers (EchoSession.receiveOwned).
+            assert.equal(frame!.payload[MESSAGE - 1], expected & 0xff, `echo ${expected}'s last byte`);
             expected++;
           }
           assert.equal(await rest, COUNT);

@@ -76,7 +76,7 @@ for (const entry of ENTRIES) {
     });
 
     test("delay=100: a large binary message waits whole and comes back byte-exact", async () => {
-      // Deno's entry frees a large received buffer once its echo is sent; a delayed one is still held.
+      // Both entries free a large received buffer once its echo is sent; a delayed one is still held.
       const ws = await openWs(`${server.ws}/?delay=100`);
       const message = randomBytes(256 * 1024);
       const echo = new Promise<Buffer>((resolve) => ws.once("message", (data) => resolve(data as Buffer)));
