@@ -78,7 +78,7 @@ export const CLOSE_TIMEOUT_MS = 5_000;
  * as its echo is sent. V8 (Deno) and JavaScriptCore (Bun) free an `ArrayBuffer` only when they collect
  * it: under 1 MiB echoes, hundreds of megabytes of received buffers piled up between collections (RSS
  * 335–840 MB in bare Deno), and the allocator handed their pages back and faulted them in again, ~100
- * page faults per message on Deno and ~10 on Bun. Freed at once, the next message reuses the same,
+ * page faults per message on Deno and ~10 on Bun; freed at once, the next message reuses the same,
  * still cached, memory (README, eleventh and twelfth passes).
  */
 export const RELEASE_FROM_BYTES = 64 * 1024;
