@@ -73,16 +73,6 @@ export const DRAIN_POLL_MS = 50;
 /** How long a closing handshake may take before the connection is dropped. */
 export const CLOSE_TIMEOUT_MS = 5_000;
 
-/**
- * From this size on, {@link EchoSession.receiveOwned} frees a received binary message's buffer as soon
- * as its echo is sent. V8 (Deno) and JavaScriptCore (Bun) free an `ArrayBuffer` only when they collect
- * it: under 1 MiB echoes, hundreds of megabytes of received buffers piled up between collections (RSS
- * 335–840 MB in bare Deno), and the allocator handed their pages back and faulted them in again, ~100
- * page faults per message on Deno and ~10 on Bun; freed at once, the next message reuses the same,
- * still cached, memory (README, eleventh and twelfth passes).
- */
-export const RELEASE_FROM_BYTES = 64 * 1024;
-
 /** One open connection's echo loop. */
 export class EchoSession implements Member {
   readonly connection: Connection;
@@ -164,14 +154,19 @@ export class EchoSession implements Member {
   }
 
   /**
-   * Echoes a binary message the runtime has just received, then, from {@link RELEASE_FROM_BYTES} on,
-   * frees its buffer unless the `delay` knob keeps the message. Only for an entry whose peer is done
-   * with the bytes once `send` returns (Deno's `send` copies them; Bun's writes them to the socket or
-   * copies them into its queue). A buffer that holds more than this message is left alone.
+   * Echoes a binary message the runtime has just received, then frees its buffer (`transfer(0)`) unless
+   * the `delay` knob keeps the message. V8 (Deno) and JavaScriptCore (Bun) free an `ArrayBuffer` only when
+   * they collect it: under 1 MiB echoes, hundreds of megabytes of received buffers piled up between
+   * collections, and the allocator handed their pages back and faulted them in again. Freed at once, the
+   * next message reuses the same, still cached, memory (README, eleventh and twelfth passes).
+   *
+   * Only for an entry whose peer is done with the bytes once `send` returns (Deno's `send` copies them;
+   * Bun's writes them to the socket or copies them into its queue); the entry decides from which size the
+   * detach pays. A buffer that holds more than this message is left alone.
    */
   receiveOwned(message: Uint8Array): void {
     this.receive(message);
-    if (message.byteLength < RELEASE_FROM_BYTES || this.#delayed) return;
+    if (this.#delayed) return;
     const buffer = message.buffer;
     if (buffer instanceof ArrayBuffer && buffer.byteLength === message.byteLength) buffer.transfer(0);
   }

@@ -16,7 +16,6 @@ import {
   type Message,
   type Peer,
   QUEUED,
-  RELEASE_FROM_BYTES,
   type SendResult,
 } from "./session.ts";
 import { messageSize } from "./utf8.ts";
@@ -183,28 +182,25 @@ describe("EchoSession: echo", () => {
 });
 
 describe("EchoSession: receiveOwned", () => {
-  test("frees a large message's buffer once echoed, and only what the message holds alone", () => {
+  test("frees the message's buffer once echoed, unless the buffer holds more than the message", () => {
     const { peer, session } = setup();
-    const large = new Uint8Array(RELEASE_FROM_BYTES).fill(7);
-    session.receiveOwned(large);
-    assert.equal(peer.sends.length, 1);
-    assert.equal(large.buffer.detached, true, "a large message's buffer is freed");
-    const small = new Uint8Array(RELEASE_FROM_BYTES - 1);
-    session.receiveOwned(small);
-    assert.equal(small.buffer.detached, false, "a smaller one is left to the collector");
-    const shared = new Uint8Array(new ArrayBuffer(2 * RELEASE_FROM_BYTES), 0, RELEASE_FROM_BYTES);
+    const message = new Uint8Array(1024).fill(7);
+    session.receiveOwned(message);
+    assert.equal(peer.sends[0].message, message, "echoed before its buffer is freed");
+    assert.equal(message.buffer.detached, true, "the message's buffer is freed");
+    const shared = new Uint8Array(new ArrayBuffer(2048), 0, 1024);
     session.receiveOwned(shared);
     assert.equal(shared.buffer.detached, false, "a buffer holding more than the message is left alone");
-    assert.equal(peer.sends.length, 3);
+    assert.equal(peer.sends.length, 2);
   });
 
   test("keeps the buffer of a message the delay knob holds, and echoes it whole", async () => {
     const { peer, session } = setup({ knobs: { delayMs: 20 } });
-    const message = new Uint8Array(RELEASE_FROM_BYTES).fill(7);
+    const message = new Uint8Array(64 * 1024).fill(7);
     session.receiveOwned(message);
     assert.equal(message.buffer.detached, false);
     await sleep(60);
-    assert.deepEqual(peer.sends.map(({ message }) => message), [new Uint8Array(RELEASE_FROM_BYTES).fill(7)]);
+    assert.deepEqual(peer.sends.map(({ message }) => message), [new Uint8Array(64 * 1024).fill(7)]);
     session.closed(1000, "", { clean: true });
   });
 });
