@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DelayLine, ITEM_OVERHEAD_BYTES } from "./delay.ts";
 import { setTimeout as sleep } from "node:timers/promises";
+import { DelayLine, ITEM_OVERHEAD_BYTES } from "./delay.ts";
 
 describe("DelayLine", () => {
   test("releases items in order, none before its delay", async () => {
