@@ -198,6 +198,48 @@ describe("createLogger: batching", () => {
     }
   });
 
+  test("each held line keeps the time it was logged at, with its own level and event", () => {
+    const LATER = "2030-01-02T03:04:05.679Z";
+    const expected = {
+      json: [
+        { time: TIME, level: "info", event: "open", id: 1 },
+        { time: TIME, level: "info", event: "close", id: 1 },
+        { time: LATER, level: "info", event: "open", id: 2 },
+        { time: LATER, level: "debug", event: "open", id: 3 },
+      ],
+      pretty: [
+        `${TIME} info  open id=1`,
+        `${TIME} info  close id=1`,
+        `${LATER} info  open id=2`,
+        `${LATER} debug open id=3`,
+      ],
+    };
+    for (const format of ["json", "pretty"] as const) {
+      let now = NOW;
+      const writes: string[] = [];
+      const log = createLogger((text) => writes.push(text), {
+        format,
+        level: "debug",
+        batch: true,
+        now: () => now,
+      });
+      log.log("info", "open", { id: 1 });
+      log.log("info", "close", { id: 1 });
+      now += 1;
+      log.log("info", "open", { id: 2 });
+      log.log("debug", "open", { id: 3 });
+      now += 1;
+      log.flush();
+      assert.equal(writes.length, 1, format);
+      const lines = writes[0].split("\n");
+      assert.deepEqual(
+        format === "json" ? lines.map((line) => JSON.parse(line)) : lines,
+        expected[format],
+        format,
+      );
+    }
+  });
+
   test("writes at once when FLUSH_LINES are held", () => {
     const writes: string[] = [];
     const log = createLogger((text) => writes.push(text), { format: "json", level: "info", batch: true });
