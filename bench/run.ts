@@ -11,8 +11,9 @@
  * Options: `--quick`, `--runs N`, `--only NAME` (a substring of a server's name), `--no-pin` (leave the
  * load generator and the servers where the scheduler puts them; see `pinning.ts`).
  */
-import { writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { ENTRIES, type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
 import { chart } from "./chart.ts";
 import { collectGarbage, inspectable } from "./inspector.ts";
@@ -216,7 +217,9 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
   try {
     for (const server of group) {
       try {
-        const running = await startServer(pinned(server.entry, pinning));
+        const running = await startServer(pinned(server.entry, pinning), {
+          stdoutFile: join(serverLogs, `${SERVERS.indexOf(server)}.log`),
+        });
         const target = { port: running.port, deflate: server.deflate };
         subjects.push({ server, running, target, figures: { cpu: {} } });
       } catch (error) {
@@ -246,6 +249,12 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
   }
 }
 
+/**
+ * Where the measured servers' stdout goes: a pipe to this process would make the load generator read
+ * Echo's log lines (two per handshake), work the bare echoes, which log nothing, do not give it.
+ */
+const serverLogs = mkdtempSync(join(tmpdir(), "echo-bench-"));
+
 const started = Date.now();
 for (let run = 0; run < runs; run++) {
   // The groups' order rotates, and so does the order within a group, from round to round.
@@ -254,6 +263,8 @@ for (let run = 0; run < runs; run++) {
     await measureGroup(run % 2 ? [...group].reverse() : group, run);
   }
 }
+
+rmSync(serverLogs, { recursive: true });
 
 const command = `npm run bench${quick ? ":quick" : ""}${option("--runs") ? ` -- --runs ${runs}` : ""}`;
 const summary = summarise(rows);

@@ -5,6 +5,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
@@ -64,64 +65,90 @@ export interface StartOptions {
   script?: string;
   /** Extra Deno permissions. */
   permissions?: string[];
+  /**
+   * A file the process's stdout goes to instead of a pipe this process reads (benchmarks: reading a
+   * server's log lines is work for the process that drives the load, and only for servers that log).
+   */
+  stdoutFile?: string;
 }
+
+const LISTENING = /listening on wss?:\/\/[^\s]*:(\d+)\//;
+
+/** How often the stdout file is read for the listening line. */
+const FILE_POLL_MS = 20;
 
 /** Starts `entry` and resolves once it prints its listening line. */
 export function startServer(entry: Entry, options: StartOptions = {}): Promise<RunningServer> {
   const args = options.args ?? [];
   const hasPort = args.includes("--port") || options.env?.PORT !== undefined;
   const [cmd, ...rest] = entry.command(options.script, options.permissions);
+  const file = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, "w");
   const child = spawn(cmd, [...rest, ...(hasPort ? [] : ["--port", "0"]), ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", file ?? "pipe", "pipe"],
   });
+  if (file !== undefined) closeSync(file);
+  // Everything printed, in order of arrival; with a stdout file, stderr alone.
   let output = "";
-  let stdout = "";
+  let piped = "";
+  const stdout = () => options.stdoutFile === undefined ? piped : readFileSync(options.stdoutFile, "utf8");
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
+    let poll: ReturnType<typeof setInterval> | undefined;
     const timer = setTimeout(
-      () => fail(new Error(`${entry.name} did not start in 20 s:\n${output}`)),
+      () => fail(new Error(`${entry.name} did not start in 20 s:\n${all()}`)),
       20_000,
     );
+    const all = () => options.stdoutFile === undefined ? output : stdout() + output;
     function fail(error: Error) {
       clearTimeout(timer);
+      clearInterval(poll);
       child.kill("SIGKILL");
       reject(error);
     }
-    const onData = (chunk: string) => {
-      output += chunk;
-      stdout += chunk;
-      const match = /listening on wss?:\/\/[^\s]*:(\d+)\//.exec(stdout);
-      if (!match) return;
+    function started(): boolean {
+      const match = LISTENING.exec(stdout());
+      if (!match) return false;
       clearTimeout(timer);
-      child.stdout!.off("data", onData);
-      child.stdout!.on("data", (more: string) => {
-        output += more;
-        stdout += more;
-      });
+      clearInterval(poll);
       const port = Number(match[1]);
       resolve({
         port,
         ws: `ws://127.0.0.1:${port}`,
         http: `http://127.0.0.1:${port}`,
         process: child,
-        output: () => output,
-        stdout: () => stdout,
+        output: all,
+        stdout,
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
           await exited;
         },
       });
-    };
+      return true;
+    }
     // Decoded as a stream: a character split between two chunks would otherwise become two U+FFFD.
-    child.stdout!.setEncoding("utf8");
     child.stderr!.setEncoding("utf8");
-    child.stdout!.on("data", onData);
     child.stderr!.on("data", (chunk: string) => output += chunk);
+    if (child.stdout) {
+      child.stdout.setEncoding("utf8");
+      const onData = (chunk: string) => {
+        output += chunk;
+        piped += chunk;
+        if (!started()) return;
+        child.stdout!.off("data", onData);
+        child.stdout!.on("data", (more: string) => {
+          output += more;
+          piped += more;
+        });
+      };
+      child.stdout.on("data", onData);
+    } else {
+      poll = setInterval(started, FILE_POLL_MS);
+    }
     child.once(
       "exit",
-      (code) => fail(new Error(`${entry.name} exited (${code}) before listening:\n${output}`)),
+      (code) => fail(new Error(`${entry.name} exited (${code}) before listening:\n${all()}`)),
     );
   });
 }
