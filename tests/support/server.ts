@@ -132,17 +132,12 @@ export function startServer(entry: Entry, options: StartOptions = {}): Promise<R
     child.stderr!.on("data", (chunk: string) => output += chunk);
     if (child.stdout) {
       child.stdout.setEncoding("utf8");
-      const onData = (chunk: string) => {
+      let listening = false;
+      child.stdout.on("data", (chunk: string) => {
         output += chunk;
         piped += chunk;
-        if (!started()) return;
-        child.stdout!.off("data", onData);
-        child.stdout!.on("data", (more: string) => {
-          output += more;
-          piped += more;
-        });
-      };
-      child.stdout.on("data", onData);
+        if (!listening) listening = started();
+      });
     } else {
       poll = setInterval(started, FILE_POLL_MS);
     }
