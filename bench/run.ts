@@ -256,15 +256,17 @@ async function measureGroup(group: Server[], run: number): Promise<void> {
 const serverLogs = mkdtempSync(join(tmpdir(), "echo-bench-"));
 
 const started = Date.now();
-for (let run = 0; run < runs; run++) {
-  // The groups' order rotates, and so does the order within a group, from round to round.
-  for (let k = 0; k < GROUPS.length; k++) {
-    const group = GROUPS[(k + run) % GROUPS.length];
-    await measureGroup(run % 2 ? [...group].reverse() : group, run);
+try {
+  for (let run = 0; run < runs; run++) {
+    // The groups' order rotates, and so does the order within a group, from round to round.
+    for (let k = 0; k < GROUPS.length; k++) {
+      const group = GROUPS[(k + run) % GROUPS.length];
+      await measureGroup(run % 2 ? [...group].reverse() : group, run);
+    }
   }
+} finally {
+  rmSync(serverLogs, { recursive: true });
 }
-
-rmSync(serverLogs, { recursive: true });
 
 const command = `npm run bench${quick ? ":quick" : ""}${option("--runs") ? ` -- --runs ${runs}` : ""}`;
 const summary = summarise(rows);
