@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { RequestHeaders } from "./handshake.ts";
 import { type Knobs, NO_KNOBS } from "./knobs.ts";
 import { requestTarget, type Target } from "./target.ts";
 
@@ -11,16 +12,6 @@ import { requestTarget, type Target } from "./target.ts";
 export interface Traffic {
   messages: number;
   bytes: number;
-}
-
-/** The handshake's headers a connection keeps, exactly as received (`null` when absent). */
-export interface RequestHeaders {
-  origin: string | null;
-  userAgent: string | null;
-  /** `""` when absent (a handshake without one is refused before a connection exists). */
-  key: string;
-  extensions: string | null;
-  protocol: string | null;
 }
 
 /** One connection, from its handshake on. */

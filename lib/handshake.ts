@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { RequestHeaders } from "./connection.ts";
 import { listHasToken } from "./tokens.ts";
 import { selectSubprotocol } from "./subprotocol.ts";
 
@@ -17,6 +16,16 @@ const BODY_HEADERS = ["content-length", "transfer-encoding"] as const;
 /** True when the request asks to switch to WebSocket (`Upgrade: websocket`, any case). */
 export function isWebSocketUpgrade(request: Request): boolean {
   return listHasToken(request.headers.get("upgrade"), "websocket");
+}
+
+/** The handshake's headers a connection keeps, exactly as received (`null` when absent). */
+export interface RequestHeaders {
+  origin: string | null;
+  userAgent: string | null;
+  /** `""` when absent (a handshake without one is refused before a connection exists). */
+  key: string;
+  extensions: string | null;
+  protocol: string | null;
 }
 
 /** A handshake that can be upgraded, with what Echo decided for it. */

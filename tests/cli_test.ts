@@ -1,7 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ENTRIES, runToExit, startServer } from "./support/server.ts";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { ENTRIES, ROOT, runToExit, startServer } from "./support/server.ts";
 import { nodeWs } from "./support/clients.ts";
 
 for (const entry of ENTRIES) {
@@ -111,6 +113,34 @@ describe("default port", () => {
         assert.deepEqual(received, [{ type: "text", data: "default" }]);
       } finally {
         await server.stop();
+      }
+    });
+  }
+});
+
+describe("the README's start commands", () => {
+  for (const script of ["start", "start:bun"]) {
+    test(`npm run ${script}: Echo's listening line comes first, and nothing on stderr`, async () => {
+      const child = spawn("npm", ["run", script], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: "1", PORT: "0", LOG_FORMAT: "pretty" },
+        stdio: ["ignore", "pipe", "pipe"],
+        // A group of its own, so that npm and the runtime it started are stopped together.
+        detached: true,
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
+      child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      try {
+        for (let waited = 0; !stdout.includes("\n") && waited < 20_000; waited += 50) await sleep(50);
+        assert.match(stdout.split("\n")[0], /^Echo on \w+ [\d.]+ listening on ws:\/\/localhost:\d+\//);
+        await sleep(300);
+        assert.equal(stderr, "");
+      } finally {
+        process.kill(-child.pid!, "SIGKILL");
+        await exited;
       }
     });
   }

@@ -56,7 +56,7 @@ async function echoes(port: number): Promise<void> {
   assert.equal((await client.next())?.opcode, OP.CLOSE);
 }
 
-describe("deno serve --parallel main.ts", () => {
+describe("deno serve --parallel serve.ts", () => {
   let server: RunningServer;
   let port: number;
   before(async () => {
@@ -71,7 +71,7 @@ describe("deno serve --parallel main.ts", () => {
         "--allow-env",
         "--port",
         String(port),
-        "main.ts",
+        "serve.ts",
       ],
     };
     // Two isolates whatever the machine has; PORT is not Echo's to decide under deno serve.

@@ -1,0 +1,24 @@
+/**
+ * Echo's Deno entry for `deno serve` (one listener per isolate with `--parallel`):
+ * `deno serve --parallel --allow-net --allow-env serve.ts`. Deno owns the listener, so this module
+ * only exports the handler; `main.ts` is the entry for `deno run`. Both share `deno/echo.ts`.
+ *
+ * @module
+ */
+import { createEcho, readSettings } from "./deno/echo.ts";
+
+const echo = createEcho(readSettings("deno serve --parallel --allow-net --allow-env serve.ts"));
+
+// `deno serve` owns the listener: its --port/--host (or DENO_SERVE_ADDRESS) decide the address.
+const ignored = ["PORT", "HOST"].filter((name) => Deno.env.get(name));
+if (ignored.length > 0) {
+  echo.context.logger.log("warn", "ignored under deno serve", {
+    options: ignored.join(","),
+    use: "deno serve --port/--host or DENO_SERVE_ADDRESS=tcp:HOST:PORT",
+  });
+}
+
+export default {
+  fetch: (request, info) => echo.fetch(request, info as Deno.ServeHandlerInfo<Deno.NetAddr>),
+  onListen: (address) => echo.onListen(address as Deno.NetAddr),
+} satisfies Deno.ServeDefaultExport;
