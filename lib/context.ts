@@ -5,6 +5,7 @@
  */
 import type { Config } from "./config.ts";
 import type { ExtensionPolicy } from "./deflate.ts";
+import type { FleetSource } from "./fleet.ts";
 import { Hub } from "./hub.ts";
 import type { KnobParameter } from "./knobs.ts";
 import type { Logger } from "./log.ts";
@@ -25,6 +26,8 @@ export interface Context {
   process: ProcessIdentity;
   /** Test knobs this runtime cannot offer, each with the reason a refused client reads. */
   unsupportedKnobs: Partial<Record<KnobParameter, string>>;
+  /** Where `/info` looks for connections other members hold, in order (empty: this member alone). */
+  fleet: FleetSource[];
 }
 
 /** Builds a context; a caller may bring its own registry (a test fixture does). */
@@ -49,5 +52,6 @@ export function createContext(
     logger: options.logger,
     process: processIdentity(options.pid ?? 0),
     unsupportedKnobs: options.unsupportedKnobs ?? {},
+    fleet: [],
   };
 }
