@@ -233,7 +233,7 @@ export const PAGE_HTML = `<!doctype html>
   <button id="disconnect" type="button">Close</button>
 </fieldset>
 <fieldset>
-  <legend>Test knobs (optional; see "Testing your client" in the README)</legend>
+  <legend>Test knobs (optional; see docs/knobs.md)</legend>
 ${KNOB_FIELDS.map(knobField).join("\n")}
 </fieldset>
 <fieldset>

@@ -20,7 +20,7 @@ for (const entry of ENTRIES) {
         `Conformance of the ${entry.name} entry (${results.length} cases):\n\n${table(results)}\n\n` +
         `${details(results)}\n`;
       console.log(`\n${report}`);
-      // Kept for the README's Conformance section (tests/artifacts/ is not committed).
+      // Kept for docs/conformance.md's tables (tests/artifacts/ is not committed).
       mkdirSync(`${ROOT}tests/artifacts`, { recursive: true });
       writeFileSync(`${ROOT}tests/artifacts/conformance-${entry.name}-${RUNNER}.md`, report);
     });

@@ -9,7 +9,7 @@ const MIB = 1024 * 1024;
 const MESSAGE = 64 * 1024;
 const TOTAL = 200 * 1000 * 1000;
 const COUNT = Math.ceil(TOTAL / MESSAGE);
-/** Server memory growth allowed while a client floods without reading (stated in the README). */
+/** Server memory growth allowed while a client floods without reading (stated in docs/limits.md). */
 export const GROWTH_BOUND = { bun: 48 * MIB, deno: 96 * MIB } as const;
 
 function numbered(i: number): Uint8Array {

@@ -151,7 +151,7 @@ for (const entry of ENTRIES) {
 
     if (entry.name === "bun") {
       // Deno aborts a closing handshake when data frames keep arriving after its close frame, so
-      // there a client that sends on may see an abnormal closure instead (README, Testing your client).
+      // there a client that sends on may see an abnormal closure instead (docs/knobs.md, "Rules").
       test("close=4001&after=2: messages sent after the second get no echo, only the close", async () => {
         const client = await RawClient.open(server.port, handshakeHeaders(), {
           path: "/?close=4001&after=2",

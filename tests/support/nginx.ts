@@ -1,6 +1,6 @@
 /**
  * Runs Debian's nginx as a child process on a free loopback port in front of an Echo server,
- * with the configuration the README shows (deploy/nginx.conf), and everything it writes kept
+ * with the configuration docs/deploy.md shows (deploy/nginx.conf), and everything it writes kept
  * in a temporary directory.
  *
  * @module
