@@ -172,7 +172,8 @@ class SseStream implements Member {
       });
       this.#wake = undefined;
       if (this.#ended) return;
-      if (performance.now() < due) return this.#controller.enqueue(encoder.encode(": keepalive\n\n"));
+      // Decided by the wait asked for, not the clock: a timer may fire a fraction of a millisecond early.
+      if (wait > KEEPALIVE_MS) return this.#controller.enqueue(encoder.encode(": keepalive\n\n"));
     }
     const id = this.#nextId++;
     this.#sent++;
