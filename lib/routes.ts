@@ -70,6 +70,8 @@ function landing(url: URL, context: Context): string {
     `Every message comes back unchanged: text as text, binary as binary. Echo sends nothing else.`,
     `A subprotocol offered is accepted (the first one offered).`,
     `GET /info reports what each connection negotiated; a browser gets a test page here.`,
+    `Any other path echoes the HTTP request back as JSON (Accept: text/plain for text);`,
+    `GET /sse streams server-sent events (?count=3&interval_ms=500).`,
     ``,
     `Try it from a browser console:`,
     `  const ws = new WebSocket("${ws}"); ws.onmessage = (e) => console.log(e.data); ws.onopen = () => ws.send("hello");`,
