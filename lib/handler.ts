@@ -4,10 +4,11 @@
  *
  * @module
  */
+import { admission } from "./admission.ts";
 import { clientAddress } from "./client_address.ts";
 import { captureConnection, type Connection } from "./connection.ts";
 import type { Context } from "./context.ts";
-import { checkHandshake, isWebSocketUpgrade, refuse, type RefusedHandshake } from "./handshake.ts";
+import { checkHandshake, isWebSocketUpgrade, type RefusedHandshake } from "./handshake.ts";
 import { checkKnobs } from "./knobs.ts";
 import { describeError } from "./log.ts";
 import { route } from "./routes.ts";
@@ -27,8 +28,7 @@ export interface Client {
 /** A fetch-style handler; `undefined` means the runtime has already answered (Bun's upgrade). */
 export type Handler = (request: Request, client: Client) => Response | Promise<Response> | undefined;
 
-/** Seconds a client refused for capacity or shutdown is asked to wait. */
-export const RETRY_AFTER_SECONDS = 5;
+export { RETRY_AFTER_SECONDS } from "./admission.ts";
 
 /** Builds the handler both entries serve. */
 export function createHandler(upgrade: Upgrade, context: Context): Handler {
@@ -37,7 +37,7 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
   return (request, peer) => {
     let connection: Connection;
     try {
-      if (!isWebSocketUpgrade(request)) return route(request, context);
+      if (!isWebSocketUpgrade(request)) return route(request, context, peer.remoteAddress);
       const remoteAddress = clientAddress(request.headers, peer.remoteAddress, context.config.trustProxy);
       const handshake = checkHandshake(request, context.config);
       if (!handshake.ok) return refused(handshake, remoteAddress, context);
@@ -61,21 +61,6 @@ export function createHandler(upgrade: Upgrade, context: Context): Handler {
     return upgrade(request, connection);
   };
 }
-
-function admission(context: Context): RefusedHandshake | undefined {
-  if (context.hub.draining) return refuse(503, "shutting_down", "server is shutting down", RETRY);
-  if (context.hub.members.length >= context.config.maxConnections) {
-    return refuse(
-      503,
-      "capacity",
-      `server is at its limit of ${context.config.maxConnections} connections`,
-      RETRY,
-    );
-  }
-  return undefined;
-}
-
-const RETRY = { "retry-after": String(RETRY_AFTER_SECONDS) };
 
 function refused(handshake: RefusedHandshake, remoteAddress: string, context: Context): Response {
   context.registry.refusedHandshake(handshake.reason);

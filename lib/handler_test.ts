@@ -138,11 +138,13 @@ describe("createHandler: plain HTTP", () => {
     assert.equal(h.upgrades.length, 0);
   });
 
-  test("an unknown path gets 404", async () => {
+  test("another path gets the HTTP echo, with the client's address", async () => {
     const h = harness();
     const response = await h.handler(new Request("http://echo.test/missing"), CLIENT);
-    assert.equal(response?.status, 404);
-    assert.equal(await response?.text(), "Not found: /missing\n");
+    assert.equal(response?.status, 200);
+    const body = await response!.json();
+    assert.equal(body.path, "/missing");
+    assert.equal(body.remoteAddress, CLIENT.remoteAddress);
   });
 
   test("a POST / without Upgrade gets the routes' 405", async () => {

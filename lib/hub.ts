@@ -1,6 +1,6 @@
 /**
- * The live sessions of one server: what shutdown closes, what MAX_CONNECTIONS counts, what `/info`
- * lists as live, and what the keepalive sweep visits where the runtime does not ping by itself.
+ * The live sessions of one server, WebSockets and SSE streams: what shutdown closes, what
+ * MAX_CONNECTIONS counts, what `/info` lists as live (the WebSockets), and what the keepalive sweep visits where the runtime does not ping by itself.
  *
  * @module
  */
@@ -8,8 +8,8 @@ import type { Connection } from "./connection.ts";
 
 /** What the hub needs of a session. */
 export interface Member {
-  /** The connection's record, which `/info` lists while it is live. */
-  readonly connection: Connection;
+  /** The WebSocket connection's record, which `/info` lists while it is live; `null` for an SSE stream. */
+  readonly connection: Connection | null;
   /** The hub's bookkeeping: where it keeps this member, -1 when in no hub. Starts at -1. */
   hubSlot: number;
   close(code: number, reason: string): void;
@@ -32,9 +32,11 @@ export class Hub<M extends Member = Member> {
     return this.#members;
   }
 
-  /** The live members' connection records, in the members' order (a new array: a snapshot). */
+  /** The live WebSocket members' connection records, in the members' order (a new array: a snapshot). */
   connections(): Connection[] {
-    return this.#members.map((member) => member.connection);
+    const records: Connection[] = [];
+    for (const member of this.#members) if (member.connection !== null) records.push(member.connection);
+    return records;
   }
 
   /** Adds a member; adding one that is in already changes nothing. */

@@ -27,12 +27,13 @@ function escapeLabel(value: string): string {
 /** Renders the server's counters. */
 export function renderMetrics(context: Context): string {
   const { registry, hub } = context;
-  const { connections, received, sent } = registry.totals(hub.connections());
+  const live = hub.connections();
+  const { connections, received, sent } = registry.totals(live);
   return [
     family("echo_process_info", "gauge", "Which process (pid) and isolate (id) answered; always 1.", [
       [{ pid: context.process.pid, id: context.process.id }, 1],
     ]),
-    family("echo_connections_active", "gauge", "WebSocket connections open now.", [[{}, hub.members.length]]),
+    family("echo_connections_active", "gauge", "WebSocket connections open now.", [[{}, live.length]]),
     family("echo_connections_total", "counter", "WebSocket connections opened since start.", [[
       {},
       connections,
@@ -57,5 +58,24 @@ export function renderMetrics(context: Context): string {
       "Closed connections by close code.",
       [...registry.closes].map(([code, n]) => [{ code }, n]),
     ),
+    family(
+      "echo_http_requests_total",
+      "counter",
+      "Answers of the HTTP echo, SSE and CORS preflights, by service and status.",
+      [...registry.httpAnswers].map(([key, n]) => {
+        const [service, code] = key.split(" ");
+        return [{ service, code }, n];
+      }),
+    ),
+    family("echo_http_body_bytes_total", "counter", "Request body bytes the HTTP echo read.", [[
+      {},
+      registry.httpBodyBytes,
+    ]]),
+    // Every hub member that is not a WebSocket is an SSE stream.
+    family("echo_sse_streams_active", "gauge", "SSE streams open now.", [[
+      {},
+      hub.members.length - live.length,
+    ]]),
+    family("echo_sse_events_total", "counter", "Server-sent events sent.", [[{}, registry.sseEvents]]),
   ].join("\n") + "\n";
 }

@@ -94,6 +94,10 @@ describe("renderMetrics", () => {
         ["echo_bytes_total", "counter"],
         ["echo_handshakes_refused_total", "counter"],
         ["echo_closes_total", "counter"],
+        ["echo_http_requests_total", "counter"],
+        ["echo_http_body_bytes_total", "counter"],
+        ["echo_sse_streams_active", "gauge"],
+        ["echo_sse_events_total", "counter"],
       ],
     );
     for (const [name, f] of families) assert.ok(f.help, `${name} has a HELP text`);
@@ -103,6 +107,25 @@ describe("renderMetrics", () => {
     assert.equal(sample(families, "echo_bytes_total", '{direction="out"}'), 0);
     assert.equal(families.get("echo_handshakes_refused_total")?.samples.size, 0);
     assert.equal(families.get("echo_closes_total")?.samples.size, 0);
+    assert.equal(families.get("echo_http_requests_total")?.samples.size, 0);
+    assert.equal(sample(families, "echo_sse_streams_active"), 0);
+  });
+
+  test("HTTP answers, body bytes and SSE streams and events are counted", () => {
+    const ctx = testContext().context;
+    ctx.registry.httpAnswered("echo", 200);
+    ctx.registry.httpAnswered("echo", 200);
+    ctx.registry.httpAnswered("sse", 503);
+    ctx.registry.httpBodyBytes += 12;
+    ctx.registry.sseEvents += 3;
+    ctx.hub.add({ connection: null, hubSlot: -1, close() {}, keepalive() {} });
+    const families = parse(renderMetrics(ctx));
+    assert.equal(sample(families, "echo_http_requests_total", '{service="echo",code="200"}'), 2);
+    assert.equal(sample(families, "echo_http_requests_total", '{service="sse",code="503"}'), 1);
+    assert.equal(sample(families, "echo_http_body_bytes_total"), 12);
+    assert.equal(sample(families, "echo_sse_events_total"), 3);
+    assert.equal(sample(families, "echo_sse_streams_active"), 1);
+    assert.equal(sample(families, "echo_connections_active"), 0, "a stream is not a WebSocket");
   });
 
   test("echo_process_info names the process and isolate that answered", () => {

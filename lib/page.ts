@@ -195,6 +195,37 @@ $("send-binary").onclick = () => {
 };
 $("refresh").onclick = refreshServer;
 showBrowser();
+
+let events = null;
+function stopEvents() {
+  if (events) events.close();
+  events = null;
+}
+$("sse-start").onclick = () => {
+  stopEvents();
+  $("sse-log").replaceChildren();
+  const url = "/sse?count=" + encodeURIComponent($("sse-count").value) +
+    "&interval_ms=" + encodeURIComponent($("sse-interval").value);
+  const source = new EventSource(url);
+  events = source;
+  setText("sse-state", "connecting to " + url);
+  source.onopen = () => setText("sse-state", "open");
+  source.onmessage = (event) => {
+    const item = document.createElement("li");
+    item.textContent = now() + " id " + event.lastEventId + ": " + event.data;
+    $("sse-log").append(item);
+  };
+  // Echo answers a finished stream's reconnection with 204, which closes the EventSource for good.
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) {
+      setText("sse-state", "ended after " + $("sse-log").children.length + " events");
+    } else setText("sse-state", "reconnecting");
+  };
+};
+$("sse-stop").onclick = () => {
+  stopEvents();
+  setText("sse-state", "stopped");
+};
 `;
 
 const STYLE = `
@@ -223,7 +254,8 @@ export const PAGE_HTML = `<!doctype html>
 </head>
 <body>
 <h1>Echo</h1>
-<p>A WebSocket echo server: every message comes back unchanged, text as text, binary as binary.</p>
+<p>A WebSocket echo server: every message comes back unchanged, text as text, binary as binary.
+HTTP requests and server-sent events are echoed too (below).</p>
 <fieldset>
   <legend>Connection</legend>
   <label>URL <input id="url" type="text"></label>
@@ -266,6 +298,19 @@ ${KNOB_FIELDS.map(knobField).join("\n")}
   <thead><tr><th>time</th><th>direction</th><th>type</th><th>bytes</th><th>data</th></tr></thead>
   <tbody id="log"></tbody>
 </table>
+<h2>HTTP and SSE echo</h2>
+<p>Every path that is not one of Echo's own answers with the request as it arrived, as JSON:
+try <a id="http-echo" href="/echo/example?x=1">/echo/example?x=1</a>, or
+<code>curl --data-binary @file HOST:PORT/any/path</code>.</p>
+<fieldset>
+  <legend>Server-sent events: <code>/sse</code></legend>
+  <label>count <input id="sse-count" type="text" size="6" value="5"></label>
+  <label>interval_ms <input id="sse-interval" type="text" size="6" value="500"></label>
+  <button id="sse-start" type="button">Start</button>
+  <button id="sse-stop" type="button">Stop</button>
+  <span id="sse-state">not started</span>
+</fieldset>
+<ol id="sse-log"></ol>
 <h2>The handshake headers</h2>
 <dl>
 ${HEADER_NOTES.map(([name, note]) => `  <dt>${name}</dt><dd>${note}</dd>`).join("\n")}

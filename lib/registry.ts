@@ -38,6 +38,12 @@ export class Registry {
   readonly refused: Map<string, number> = new Map();
   /** Closed connections, by close code. */
   readonly closes: Map<number, number> = new Map();
+  /** Answers of the HTTP echo, SSE and CORS preflights, by service and status (`"echo 200"`). */
+  readonly httpAnswers: Map<string, number> = new Map();
+  /** Request body bytes the HTTP echo read. */
+  httpBodyBytes = 0;
+  /** Server-sent events sent. */
+  sseEvents = 0;
   #lastId = 0;
   #opened = 0;
   /** The traffic of connections that have closed; a live connection's is in its own record. */
@@ -67,6 +73,12 @@ export class Registry {
   /** Counts a refused handshake. */
   refusedHandshake(reason: string): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts an answer of the HTTP echo, SSE or a preflight. */
+  httpAnswered(service: string, status: number): void {
+    const key = `${service} ${status}`;
+    this.httpAnswers.set(key, (this.httpAnswers.get(key) ?? 0) + 1);
   }
 
   /** Adds a connection that has ended to the recent ones; called once per connection. */

@@ -4,24 +4,38 @@
  * @module
  */
 import type { Context } from "./context.ts";
+import { httpEcho } from "./http_echo.ts";
 import { infoResponse } from "./info.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_HTML } from "./page.ts";
+import { SSE_PATHS, sseResponse } from "./sse.ts";
 
+const home = (request: Request, context: Context) =>
+  wantsHtml(request) ? page() : text(200, landing(new URL(request.url), context), { vary: "accept" });
+
+/** Echo's own routes; every other path is the HTTP echo's. */
 const ROUTES: Record<string, (request: Request, context: Context) => Response | Promise<Response>> = {
-  "/": (request, context) =>
-    wantsHtml(request) ? page() : text(200, landing(new URL(request.url), context), { vary: "accept" }),
+  "/": home,
+  // jmalloc/echo-server's WebSocket path: its upgrades are served like `/`'s, and so is a browser.
+  "/.ws": home,
   "/info": infoResponse,
   "/healthz": () => text(200, "ok\n"),
   "/metrics": (_, context) =>
     new Response(renderMetrics(context), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
 };
 
-/** Answers a request that is not a WebSocket upgrade. */
-export function route(request: Request, context: Context): Response | Promise<Response> {
+/**
+ * Answers a request that is not a WebSocket upgrade: Echo's own routes, SSE, and the HTTP echo for
+ * every other path. `peer` is the address the runtime saw the request come from ("" when unknown).
+ */
+export function route(request: Request, context: Context, peer = ""): Response | Promise<Response> {
   const url = new URL(request.url);
   const handler = ROUTES[url.pathname];
-  if (!handler) return text(404, `Not found: ${url.pathname}\n`);
+  if (!handler) {
+    return SSE_PATHS.includes(url.pathname)
+      ? sseResponse(request, context, peer)
+      : httpEcho(request, context, peer);
+  }
   if (request.method !== "GET" && request.method !== "HEAD") {
     return text(405, `Method ${request.method} is not allowed here; use GET\n`, { allow: "GET, HEAD" });
   }
@@ -56,6 +70,8 @@ function landing(url: URL, context: Context): string {
     `Every message comes back unchanged: text as text, binary as binary. Echo sends nothing else.`,
     `A subprotocol offered is accepted (the first one offered).`,
     `GET /info reports what each connection negotiated; a browser gets a test page here.`,
+    `Any other path echoes the HTTP request back as JSON (Accept: text/plain for text);`,
+    `GET /sse streams server-sent events (?count=3&interval_ms=500).`,
     ``,
     `Try it from a browser console:`,
     `  const ws = new WebSocket("${ws}"); ws.onmessage = (e) => console.log(e.data); ws.onopen = () => ws.send("hello");`,

@@ -95,25 +95,28 @@ describe("route", () => {
     });
   }
 
-  for (
-    const [path, pathname] of [
-      ["/nope", "/nope"],
-      ["/index.html", "/index.html"],
-      ["/a/b?x=1", "/a/b"],
-      ["/healthz/", "/healthz/"],
-      ["/Metrics", "/Metrics"],
-      ["/info/", "/info/"],
-    ]
-  ) {
-    test(`GET ${path} answers 404 naming ${pathname}`, async () => {
-      const response = await route(new Request(`http://echo.test${path}`), CONTEXT);
-      assert.equal(response.status, 404);
-      assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
-      assert.equal(await response.text(), `Not found: ${pathname}\n`);
+  for (const path of ["/nope", "/index.html", "/a/b?x=1", "/healthz/", "/Metrics", "/info/"]) {
+    test(`GET ${path} is the HTTP echo's`, async () => {
+      const response = await route(new Request(`http://echo.test${path}`), CONTEXT, "192.0.2.1");
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      assert.equal(body.path, path.split("?")[0]);
+      assert.equal(body.remoteAddress, "192.0.2.1");
     });
   }
 
-  test("an unknown path answers 404 whatever the method", async () => {
-    assert.equal((await route(new Request("http://echo.test/x", { method: "POST" }), CONTEXT)).status, 404);
+  test("any method on another path is echoed", async () => {
+    const response = await route(new Request("http://echo.test/x", { method: "PATCH", body: "b" }), CONTEXT);
+    assert.equal((await response.json()).method, "PATCH");
+  });
+
+  test("GET /.ws is served like /; /sse and /.sse stream events", async () => {
+    const ws = await route(new Request("http://echo.test/.ws"), CONTEXT);
+    assert.match(await ws.text(), /^Echo: a WebSocket echo server/);
+    for (const path of ["/sse", "/.sse"]) {
+      const sse = await route(new Request(`http://echo.test${path}?count=1`), CONTEXT);
+      assert.equal(sse.headers.get("content-type"), "text/event-stream");
+      assert.match(await sse.text(), /^retry: 1000\n\nid: 1\ndata: /);
+    }
   });
 });

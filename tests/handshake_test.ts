@@ -110,10 +110,10 @@ for (const entry of ENTRIES) {
       assert.ok(body.includes(`ws://127.0.0.1:${server.port}/`), body);
     });
 
-    test("unknown paths answer 404", async () => {
+    test("other paths get the HTTP echo (tests/http_echo_test.ts)", async () => {
       const response = await fetch(`${server.http}/nope`);
-      await response.body?.cancel();
-      assert.equal(response.status, 404);
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).path, "/nope");
     });
 
     test("the server still upgrades after all these refusals", async () => {

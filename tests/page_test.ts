@@ -147,6 +147,30 @@ for (const entry of ENTRIES) {
       },
     );
 
+    test("an EventSource receives /sse's events; the HTTP echo link answers JSON", LONG, async () => {
+      const page = await browser.context.newPage();
+      try {
+        await page.goto(`${server.http}/`);
+        await page.fill("#sse-count", "3");
+        await page.fill("#sse-interval", "100");
+        await page.click("#sse-start");
+        // After the third event the stream ends; the EventSource reconnects with Last-Event-ID: 3 and
+        // Echo's 204 closes it for good.
+        await page.locator("#sse-state", { hasText: "ended after 3 events" }).waitFor();
+        const items = await page.locator("#sse-log li").allTextContents();
+        assert.equal(items.length, 3);
+        items.forEach((item, i) => assert.match(item, new RegExp(` id ${i + 1}: \\{"id":${i + 1},"time":`)));
+        const href = await page.getAttribute("#http-echo", "href");
+        await page.goto(`${server.http}${href}`);
+        const echoed = JSON.parse(await page.locator("body").innerText());
+        assert.equal(echoed.path, "/echo/example");
+        assert.deepEqual(echoed.query, { x: "1" });
+        assert.match(echoed.headers["user-agent"], /Chrome/);
+      } finally {
+        await page.close();
+      }
+    });
+
     test("a hostile User-Agent and tag are shown as text, never run", LONG, async () => {
       const hostile = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">"'`;
       const tag = `<script>window.__xss=3</script>"'&`;

@@ -1,0 +1,243 @@
+/**
+ * The HTTP echo on both entries, with real clients: curl (the issue's own command lines), fetch and
+ * node:http; and behind Debian's nginx with TRUST_PROXY, where it shows the client's address and
+ * the X-Forwarded-* headers nginx wrote.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
+import { type RunningNginx, startNginx } from "./support/nginx.ts";
+
+const MAX = 100_000;
+
+/** Runs curl and resolves with its stdout (curl prints the status last with -w). */
+function curl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      "curl",
+      ["-sS", ...args],
+      { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout) => {
+        if (error) reject(error);
+        else resolve(stdout.toString("utf8"));
+      },
+    )
+  );
+}
+
+/** Sends one request with node:http, the body in `chunks` (chunked unless Content-Length is given). */
+function nodeRequest(
+  url: string,
+  options: { method: string; headers?: Record<string, string>; chunks: Uint8Array[] },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method, headers: options.headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => body += chunk);
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    // The server may answer 413 and close before the whole body is written.
+    req.on("error", (error) => (error as NodeJS.ErrnoException).code === "EPIPE" ? undefined : reject(error));
+    for (const chunk of options.chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), "echo-http-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+for (const entry of ENTRIES) {
+  describe(`HTTP echo on ${entry.name}`, () => {
+    let server: RunningServer;
+    before(async () => {
+      server = await startServer(entry, { env: { MAX_MESSAGE_BYTES: String(MAX), LOG_FORMAT: "json" } });
+    });
+    after(() => server?.stop());
+
+    test("curl POST with repeated headers and a text body: method, path, query, both values in order", async () => {
+      const file = join(dir, `f-${entry.name}`);
+      writeFileSync(file, "héllo, echo\n");
+      const out = await curl([
+        "-X",
+        "POST",
+        `${server.http}/a/b?x=1`,
+        "-H",
+        "X-A: 1",
+        "-H",
+        "X-A: 2",
+        "--data-binary",
+        `@${file}`,
+      ]);
+      const echoed = JSON.parse(out);
+      assert.equal(echoed.method, "POST");
+      assert.equal(echoed.path, "/a/b");
+      assert.deepEqual(echoed.query, { x: "1" });
+      // Both runtimes join a repeated header's values in the order received (docs/http.md).
+      assert.equal(echoed.headers["x-a"], "1, 2");
+      assert.deepEqual(echoed.body, { size: 13, encoding: "utf-8", content: "héllo, echo\n" });
+      assert.equal(echoed.remoteAddress, "127.0.0.1");
+      assert.equal(echoed.tls, false);
+      assert.match(echoed.servedBy.runtime, entry.name === "deno" ? /^Deno / : /^Bun /);
+    });
+
+    test("a binary body round-trips through base64", async () => {
+      const bytes = new Uint8Array(randomBytes(5000));
+      bytes[0] = 0xff; // never valid UTF-8
+      const file = join(dir, `bin-${entry.name}`);
+      writeFileSync(file, bytes);
+      const echoed = JSON.parse(await curl(["-X", "PUT", `${server.http}/bin`, "--data-binary", `@${file}`]));
+      assert.equal(echoed.body.encoding, "base64");
+      assert.equal(echoed.body.size, 5000);
+      assert.deepEqual(new Uint8Array(Buffer.from(echoed.body.content, "base64")), bytes);
+    });
+
+    test("?status=418&delay=200 answers 418 after at least 200 ms; ?status=banana is 400 naming status", async () => {
+      const start = performance.now();
+      const response = await fetch(`${server.http}/teapot?status=418&delay=200`);
+      await response.body?.cancel();
+      assert.equal(response.status, 418);
+      assert.ok(performance.now() - start >= 199, `answered after ${performance.now() - start} ms`);
+      const bad = await fetch(`${server.http}/x?status=banana`);
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /^query parameter status: expected a whole number from 200 to 599\n$/);
+    });
+
+    test("X-Echo- headers set status, response headers and a response body size; HEAD gets headers only", async () => {
+      const response = await fetch(`${server.http}/k`, {
+        headers: {
+          "X-Echo-Status": "201",
+          "X-Echo-Header": "X-One: 1, X-Two: a, b",
+          "X-Echo-Body-Bytes": "70000",
+        },
+      });
+      assert.equal(response.status, 201);
+      assert.equal(response.headers.get("x-one"), "1");
+      assert.equal(response.headers.get("x-two"), "a, b");
+      assert.equal((await response.arrayBuffer()).byteLength, 70000);
+      const head = await fetch(`${server.http}/k?body_bytes=1234`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("content-length"), "1234");
+      assert.equal((await head.arrayBuffer()).byteLength, 0);
+    });
+
+    test("Accept: text/plain gets the request as text", async () => {
+      const text = await curl(["-H", "Accept: text/plain", "-d", "body!", `${server.http}/t?q=1`]);
+      assert.match(text, /^Request served by Echo/);
+      assert.match(text, /^POST \/t\?q=1$/m);
+      assert.match(text, /^content-length: 5$/m);
+      assert.match(text, /\n\nbody!\n$/);
+    });
+
+    test("a body over MAX_MESSAGE_BYTES gets 413, by Content-Length or counted as it streams", async () => {
+      const big = new Uint8Array(MAX + 1);
+      const sized = await nodeRequest(`${server.http}/big`, {
+        method: "POST",
+        headers: { "content-length": String(big.byteLength) },
+        chunks: [big],
+      });
+      assert.equal(sized.status, 413);
+      assert.match(sized.body, /over MAX_MESSAGE_BYTES \(100000\)/);
+      const chunked = await nodeRequest(`${server.http}/big`, {
+        method: "POST",
+        chunks: Array.from({ length: 30 }, () => new Uint8Array(10_000)),
+      });
+      assert.equal(chunked.status, 413);
+      assert.match(chunked.body, /more than 100000 bytes/);
+      // The server keeps serving.
+      assert.equal((await fetch(`${server.http}/after`)).status, 200);
+    });
+
+    test("CORS: a preflight is answered and the answer is readable by any origin", async () => {
+      const preflight = await fetch(`${server.http}/x`, {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://app.example",
+          "Access-Control-Request-Method": "PUT",
+          "Access-Control-Request-Headers": "x-echo-status, content-type",
+        },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+      assert.equal(preflight.headers.get("access-control-allow-methods"), "PUT");
+      assert.equal(preflight.headers.get("access-control-allow-headers"), "x-echo-status, content-type");
+      const actual = await fetch(`${server.http}/x`, {
+        method: "PUT",
+        headers: { Origin: "https://app.example" },
+      });
+      assert.equal(actual.headers.get("access-control-allow-origin"), "*");
+      await actual.body?.cancel();
+    });
+
+    test("every answer is logged and counted in /metrics", async () => {
+      await (await fetch(`${server.http}/counted?status=202`)).body?.cancel();
+      const metrics = await (await fetch(`${server.http}/metrics`)).text();
+      assert.match(metrics, /^echo_http_requests_total\{service="echo",code="202"\} 1$/m);
+      // Log lines are batched for up to 50 ms.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const line = logLines(server).find((l) => l.event === "http" && l.path === "/counted");
+      assert.equal(line?.status, 202);
+      assert.equal(line?.service, "echo");
+    });
+  });
+
+  describe(`HTTP echo on ${entry.name} with KNOBS=off and ALLOWED_ORIGINS`, () => {
+    let server: RunningServer;
+    before(async () => {
+      server = await startServer(entry, { env: { KNOBS: "off", ALLOWED_ORIGINS: "https://ok.example" } });
+    });
+    after(() => server?.stop());
+
+    test("a knob is refused with 403 naming it; other queries are echoed", async () => {
+      const refused = await fetch(`${server.http}/x?delay=5`);
+      assert.equal(refused.status, 403);
+      assert.match(await refused.text(), /^query parameter delay: test knobs are disabled/);
+      assert.equal((await (await fetch(`${server.http}/x?y=5`)).json()).query.y, "5");
+    });
+
+    test("only a listed origin is answered, and named in Access-Control-Allow-Origin", async () => {
+      const ok = await fetch(`${server.http}/x`, { headers: { Origin: "https://ok.example" } });
+      assert.equal(ok.headers.get("access-control-allow-origin"), "https://ok.example");
+      await ok.body?.cancel();
+      const other = await fetch(`${server.http}/x`, { headers: { Origin: "https://evil.example" } });
+      assert.equal(other.status, 403);
+      assert.match(await other.text(), /ALLOWED_ORIGINS/);
+    });
+  });
+
+  describe(`HTTP echo on ${entry.name} behind nginx with TRUST_PROXY`, () => {
+    let server: RunningServer;
+    let nginx: RunningNginx;
+    before(async () => {
+      server = await startServer(entry, { env: { TRUST_PROXY: "x-forwarded-for" } });
+      nginx = await startNginx(server.port);
+    });
+    after(async () => {
+      await nginx?.stop();
+      await server?.stop();
+    });
+
+    test("shows the client's address and the X-Forwarded-* headers nginx sent", async () => {
+      // From 127.0.0.2 to nginx, from 127.0.0.1 to Echo: the two addresses differ (tests/nginx_test.ts).
+      const out = await curl([
+        "--interface",
+        "127.0.0.2",
+        "-H",
+        "X-Forwarded-For: 6.6.6.6",
+        `http://127.0.0.1:${nginx.port}/through/nginx?x=1`,
+      ]);
+      const echoed = JSON.parse(out);
+      assert.equal(echoed.remoteAddress, "127.0.0.2", await nginx.errors());
+      assert.equal(echoed.headers["x-forwarded-for"], "6.6.6.6, 127.0.0.2");
+      assert.equal(echoed.headers["x-forwarded-proto"], "http");
+      assert.equal(echoed.headers.forwarded, "for=127.0.0.2;proto=http");
+      assert.equal(echoed.path, "/through/nginx");
+    });
+  });
+}
