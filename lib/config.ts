@@ -181,7 +181,7 @@ export const OPTIONS: readonly Option[] = [
   option(
     "ALLOWED_ORIGINS",
     "allowedOrigins",
-    "comma list of origins browsers may connect from (unset: any)",
+    "comma list of browser origins allowed, WebSocket and CORS (unset: any)",
     origins,
   ),
   option(
@@ -219,7 +219,7 @@ export const OPTIONS: readonly Option[] = [
   option(
     "KNOBS",
     "knobs",
-    "test knobs in the WebSocket URL (?delay=200): on, or off (403)",
+    "test knobs (?delay=200) for WebSocket, HTTP echo, SSE: on, or off (403)",
     oneOf(["on", "off"] as const),
   ),
 ];
