@@ -57,6 +57,7 @@ describe("DEFAULTS", () => {
       logLevel: "info",
       deflate: "shared",
       infoDetails: "public",
+      infoLimit: 25,
       trustProxy: null,
       workers: 1,
       knobs: "on",
