@@ -4,6 +4,7 @@ import { type Config, DEFAULTS } from "./config.ts";
 import { captureConnection } from "./connection.ts";
 import type { Context } from "./context.ts";
 import { bunExtensions } from "./deflate.ts";
+import { Pace } from "./pace.ts";
 import { route } from "./routes.ts";
 import { testConnection, testContext, type TestContextOptions } from "./testing_context.ts";
 
@@ -218,4 +219,33 @@ test("a bad limit or cursor is a 400 naming it", async () => {
     assert.equal(code, 400, query);
     assert.match(text, /^cursor: expected the cursor of an earlier answer's page\.next/, query);
   }
+});
+
+test("listings take turns: beyond the waiting bound a 503 with Retry-After, while a tag lookup never waits", async () => {
+  const context = manyConnections(10);
+  context.infoPace = new Pace(60_000, 0);
+  assert.equal((await status("http://echo.test/info", context))[0], 200, "the first turn is at once");
+  const response = await route(new Request("http://echo.test/info"), context);
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get("retry-after"), "1");
+  assert.match(
+    await response.text(),
+    /^\/info is busy: 0 requests wait for their turn \(one page every 60000 ms\)/,
+  );
+  const own = context.hub.connections()[3];
+  assert.equal((await status(`http://echo.test/info?tag=t${own.id}`, context))[0], 200);
+  assert.equal((await status("http://echo.test/info?limit=4", context))[0], 200, "four records are free");
+});
+
+test("a listing that waited for its turn shows the connections as they are then", async () => {
+  const context = manyConnections(10);
+  context.infoPace = new Pace(30, 5);
+  await info("http://echo.test/info", context);
+  const waiting = info("http://echo.test/info", context);
+  const member = context.hub.members[0];
+  context.hub.remove(member);
+  context.registry.closed(member.connection, { code: 1001, reason: "", closedBy: "server" });
+  const body = await waiting;
+  assert.deepEqual(body.counts, { live: 9, recent: 1 });
+  assert.ok(!body.live.some((r: { id: number }) => r.id === member.connection.id));
 });
