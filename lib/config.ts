@@ -29,6 +29,8 @@ export interface Config {
   deflate: DeflateMode;
   /** What `/info` shows of other clients' connections. */
   infoDetails: InfoDetails;
+  /** Most connections `/info` lists per page in each of its lists (live, recent); `limit=` asks for fewer. */
+  infoLimit: number;
   /** Largest message accepted, after decompression; larger ones close the connection with 1009. */
   maxMessageBytes: number;
   /** Largest amount of echo data queued for one client that does not read. */
@@ -61,6 +63,7 @@ export const DEFAULTS: Readonly<Config> = {
   host: "0.0.0.0",
   deflate: "shared",
   infoDetails: "public",
+  infoLimit: 25,
   maxMessageBytes: 16 * MIB,
   maxBufferedBytes: 16 * MIB,
   idleTimeoutSeconds: 120,
@@ -153,6 +156,12 @@ export const OPTIONS: readonly Option[] = [
     "infoDetails",
     "what /info shows of other clients: public, full",
     oneOf(["public", "full"]),
+  ),
+  option(
+    "INFO_LIMIT",
+    "infoLimit",
+    "most connections per /info page, in each of live and recent",
+    integer(1, 1000),
   ),
   option(
     "MAX_MESSAGE_BYTES",

@@ -57,6 +57,7 @@ describe("DEFAULTS", () => {
       logLevel: "info",
       deflate: "shared",
       infoDetails: "public",
+      infoLimit: 25,
       trustProxy: null,
       workers: 1,
       knobs: "on",
@@ -220,6 +221,7 @@ const NUMBERS: Array<[string, keyof Config, number, number]> = [
   ["MAX_BUFFERED_BYTES", "maxBufferedBytes", 1024, 2 ** 32 - 1],
   ["IDLE_TIMEOUT_SECONDS", "idleTimeoutSeconds", 0, 960],
   ["MAX_CONNECTIONS", "maxConnections", 1, 1_000_000],
+  ["INFO_LIMIT", "infoLimit", 1, 1000],
   ["SHUTDOWN_GRACE_SECONDS", "shutdownGraceSeconds", 0, 600],
 ];
 

@@ -7,8 +7,10 @@ import type { Config } from "./config.ts";
 import type { ExtensionPolicy } from "./deflate.ts";
 import type { FleetSource } from "./fleet.ts";
 import { Hub } from "./hub.ts";
+import { INFO_PACE_MS, MAX_INFO_WAITING } from "./info.ts";
 import type { KnobParameter } from "./knobs.ts";
 import type { Logger } from "./log.ts";
+import { Pace } from "./pace.ts";
 import { type ProcessIdentity, processIdentity } from "./process.ts";
 import { Registry } from "./registry.ts";
 
@@ -28,6 +30,8 @@ export interface Context {
   unsupportedKnobs: Partial<Record<KnobParameter, string>>;
   /** Where `/info` looks for connections other members hold, in order (empty: this member alone). */
   fleet: FleetSource[];
+  /** Spaces `/info`'s larger answers (lib/info.ts). */
+  infoPace: Pace;
 }
 
 /** Builds a context; a caller may bring its own registry (a test fixture does). */
@@ -53,5 +57,6 @@ export function createContext(
     process: processIdentity(options.pid ?? 0),
     unsupportedKnobs: options.unsupportedKnobs ?? {},
     fleet: [],
+    infoPace: new Pace(INFO_PACE_MS, MAX_INFO_WAITING),
   };
 }

@@ -9,8 +9,12 @@ import type { Config } from "./config.ts";
 import { type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import { declineReason, type ExtensionPolicy } from "./deflate.ts";
 import { checkHandshake } from "./handshake.ts";
+import type { ConnectionRecord } from "./fleet.ts";
 import type { ProcessIdentity } from "./process.ts";
 import type { Hub } from "./hub.ts";
+import { nextLink, parseInfoQuery } from "./info_paging.ts";
+import { newest } from "./newest.ts";
+import type { Pace } from "./pace.ts";
 import type { ClosedConnection, Registry } from "./registry.ts";
 import { VERSION } from "./version.ts";
 
@@ -25,30 +29,77 @@ export interface InfoOptions {
   extensions: ExtensionPolicy;
   /** Which of several processes or isolates sharing the port answered. */
   process?: ProcessIdentity;
+  /** Spaces the answers that list more than {@link FREE_RECORDS} connections. */
+  infoPace: Pace;
 }
+
+/**
+ * At most one `/info` answer listing more than {@link FREE_RECORDS} connections per this many ms,
+ * per process: 20 clients fetching `/info` in a loop then cost ~1% of the thread instead of all of
+ * it (docs/info.md, "Cost").
+ */
+export const INFO_PACE_MS = 50;
+/** Requests waiting for their turn beyond which `/info` answers 503 at once (bounded memory). */
+export const MAX_INFO_WAITING = 100;
+/** An answer with this many records or fewer (a tag lookup of one's own connections) never waits. */
+export const FREE_RECORDS = 4;
 
 /** Fields left out of other clients' connections unless `INFO_DETAILS=full`. */
 export const PRIVATE_FIELDS = ["tag", "remoteAddress", "origin", "userAgent", "key", "accept"] as const;
 
-/** The answer to `GET /info` (and `/info?tag=`). */
+/** The answer to `GET /info` (and `/info?tag=`), one page of each list; a bad `limit` or `cursor` gets 400. */
 export async function infoResponse(request: Request, options: InfoOptions): Promise<Response> {
-  const tag = new URL(request.url).searchParams.get("tag");
   const { registry, hub, config } = options;
+  const query = parseInfoQuery(new URL(request.url), config.infoLimit);
+  if ("error" in query) {
+    return new Response(query.error + "\n", {
+      status: 400,
+      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+    });
+  }
+  const { tag, limit, cursor } = query;
   // A tag is a capability: whoever knows it sees its connections in full, so tags of other
   // connections are private too.
   const full = tag !== null || config.infoDetails === "full";
-  const chosen = (c: Connection) => tag === null || c.tag === tag;
+  const match = (c: Connection) => tag === null || c.tag === tag;
   const [space, version] = [
     options.runtime.indexOf(" "),
     options.runtime.slice(options.runtime.indexOf(" ") + 1),
   ];
-  // One synchronous snapshot: a connection closing while the records are awaited must not show
-  // up both live and recent.
-  const connections = hub.connections();
-  const totals = registry.totals(connections);
-  // Oldest first: the hub keeps its members in no particular order.
-  const live = connections.filter(chosen).sort((a, b) => a.id - b.id);
-  const recent = registry.recent.filter(chosen);
+  // One synchronous snapshot, taken after the last wait and before the first await: a connection
+  // closing while the records are awaited must not show up both live and recent.
+  const snapshot = () => {
+    const connections = hub.connections();
+    // A recent connection's position: the how-manieth close since start it was.
+    const firstClose = registry.closedCount - registry.recent.length + 1;
+    const position = new Map(registry.recent.map((c, i) => [c, firstClose + i]));
+    return {
+      totals: registry.totals(connections),
+      // Newest first by id without sorting every live member (the hub keeps them in no order).
+      live: newest(connections, { limit, before: cursor.live, key: (c) => c.id, match }),
+      recent: newest<ClosedConnection>(registry.recent, {
+        limit,
+        before: cursor.recent,
+        key: (c) => position.get(c)!,
+        match,
+      }),
+      position,
+    };
+  };
+  let taken = snapshot();
+  if (taken.live.items.length + taken.recent.items.length > FREE_RECORDS) {
+    const turn = options.infoPace.turn();
+    if (turn === null) return busy(options.infoPace);
+    if (turn !== "now") {
+      await turn;
+      taken = snapshot();
+    }
+  }
+  const { totals, live, recent, position } = taken;
+  const next = {
+    live: live.more && limit > 0 ? live.items.at(-1)!.id : 0,
+    recent: recent.more && limit > 0 ? position.get(recent.items.at(-1)!)! : 0,
+  };
   const body = {
     echo: { version: VERSION },
     runtime: { name: options.runtime.slice(0, space), version },
@@ -61,8 +112,10 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
         "/info?tag=YOUR_TAG shows your own in full)",
     ...(tag === null ? {} : { tag }),
     totals,
-    live: await Promise.all(live.map((c) => record(c, full, options))),
-    recent: await Promise.all(recent.map((c) => record(c, full, options))),
+    counts: { live: live.matched, recent: recent.matched },
+    live: await Promise.all(live.items.map((c) => record(c, full, options))),
+    recent: await Promise.all(recent.items.map((c) => record(c, full, options))),
+    page: { limit, next: nextLink(query, next) },
     ...(hasHandshakeHeaders(request) ? { dryRun: await dryRun(request, options) } : {}),
   };
   return new Response(JSON.stringify(body, null, 2) + "\n", {
@@ -70,8 +123,30 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   });
 }
 
-async function record(c: Connection | ClosedConnection, full: boolean, options: InfoOptions) {
+function busy(pace: Pace): Response {
+  return new Response(
+    `/info is busy: ${pace.waiting} requests wait for their turn (one page every ${pace.intervalMs} ms); ` +
+      "retry in a second\n",
+    {
+      status: 503,
+      headers: {
+        "content-type": "text/plain; charset=utf-8",
+        "cache-control": "no-store",
+        "retry-after": "1",
+      },
+    },
+  );
+}
+
+/** A connection as `/info` shows it; `full` adds the fields {@link PRIVATE_FIELDS} names. */
+export async function record(
+  c: Connection | ClosedConnection,
+  full: boolean,
+  options: Pick<InfoOptions, "extensions">,
+): Promise<ConnectionRecord> {
   const note = declineReason(c.request.extensions, c.extensions, options.extensions);
+  // A digest per record is most of a page's cost when nobody may see it (docs/info.md, "Cost").
+  const accept = full ? await acceptValue(c.request.key) : "";
   const out = {
     id: c.id,
     tag: c.tag,
@@ -85,7 +160,7 @@ async function record(c: Connection | ClosedConnection, full: boolean, options: 
       extensions: c.request.extensions,
       protocol: c.request.protocol,
     },
-    response: { accept: await acceptValue(c.request.key), extensions: c.extensions, protocol: c.protocol },
+    response: { accept, extensions: c.extensions, protocol: c.protocol },
     ...(note ? { extensionsNote: note } : {}),
     knobs: c.knobs,
     pings: { sent: c.pingsSent, pongs: c.pongs },

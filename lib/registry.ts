@@ -33,6 +33,7 @@ export const RECENT_LIMIT = 100;
 
 /** Recently closed connections of this process, with the process's totals. */
 export class Registry {
+  /** The last {@link RECENT_LIMIT} connections that closed, in the order they closed. */
   readonly recent: ClosedConnection[] = [];
   /** Refused handshakes, by reason (see `Refusal` in handshake.ts). */
   readonly refused: Map<string, number> = new Map();
@@ -46,12 +47,18 @@ export class Registry {
   sseEvents = 0;
   #lastId = 0;
   #opened = 0;
+  #closed = 0;
   /** The traffic of connections that have closed; a live connection's is in its own record. */
   #ended = { received: { messages: 0, bytes: 0 }, sent: { messages: 0, bytes: 0 } };
 
   /** A fresh connection id. */
   nextId(): number {
     return ++this.#lastId;
+  }
+
+  /** Connections that have closed since start; the last of `recent` was the `closedCount`th. */
+  get closedCount(): number {
+    return this.#closed;
   }
 
   /** Counts a connection whose handshake completed. */
@@ -94,6 +101,7 @@ export class Registry {
     record.closedAt = closedAt;
     record.durationMs = closedAt - connection.openedAt;
     add(connection, this.#ended);
+    this.#closed++;
     this.recent.push(record);
     if (this.recent.length > RECENT_LIMIT) this.recent.shift();
   }

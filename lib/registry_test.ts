@@ -104,6 +104,7 @@ describe("Registry", () => {
     assert.equal(registry.recent[0].id, 26);
     assert.equal(registry.recent[0].reason, "r25");
     assert.equal(registry.recent[RECENT_LIMIT - 1].id, total);
+    assert.equal(registry.closedCount, total, "closes are counted past the ones kept");
     assert.deepEqual(
       registry.recent.map((c) => c.id),
       Array.from({ length: RECENT_LIMIT }, (_, i) => i + 26),

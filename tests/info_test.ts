@@ -12,6 +12,34 @@ async function info(server: RunningServer, query = "", headers: Record<string, s
   return await response.json();
 }
 
+/** Opens `count` raw WebSocket connections tagged `${prefix}-0`, `${prefix}-1`, …, `batch` at a time. */
+async function openMany(
+  server: RunningServer,
+  count: number,
+  prefix: string,
+  batch = 250,
+): Promise<RawClient[]> {
+  const clients: RawClient[] = [];
+  try {
+    for (let start = 0; start < count; start += batch) {
+      const size = Math.min(batch, count - start);
+      clients.push(
+        ...await Promise.all(
+          Array.from(
+            { length: size },
+            (_, i) =>
+              RawClient.open(server.port, handshakeHeaders(), { path: `/?tag=${prefix}-${start + i}` }),
+          ),
+        ),
+      );
+    }
+  } catch (error) {
+    for (const client of clients) client.destroy();
+    throw error;
+  }
+  return clients;
+}
+
 /** Polls until `check` passes: a close reaches the registry after the client has seen it. */
 async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
   for (let i = 0;; i++) {
@@ -107,6 +135,41 @@ for (const entry of ENTRIES) {
       } finally {
         client.destroy();
         await full.stop();
+      }
+    });
+
+    test("with 3,000 live connections /info answers at most 64 KB, and a tag lookup still finds its own", async () => {
+      const clients = await openMany(server, 3000, `bulk-${entry.name}`);
+      try {
+        const response = await fetch(`${server.http}/info`);
+        assert.equal(response.status, 200);
+        const text = await response.text();
+        assert.ok(text.length <= 64 * 1024, `${text.length} bytes`);
+        const body = JSON.parse(text);
+        assert.ok(body.counts.live >= 3000, `counts.live ${body.counts.live}`);
+        assert.equal(body.live.length, body.config.infoLimit);
+        const ids = body.live.map((r: { id: number }) => r.id);
+        assert.deepEqual(ids, [...ids].sort((a, b) => b - a), "newest first");
+
+        // The next page continues below the last id shown, without repeating one.
+        const next = await info(server, body.page.next.slice("/info".length));
+        assert.ok(next.live[0].id < ids.at(-1), "the next page starts below the last shown");
+
+        const own = await info(server, `?tag=bulk-${entry.name}-1234`);
+        assert.deepEqual(own.counts, { live: 1, recent: 0 });
+        assert.equal(own.live[0].tag, `bulk-${entry.name}-1234`);
+        assert.equal(own.live[0].remoteAddress, "127.0.0.1", "in full");
+        assert.equal(own.live[0].response.accept, clients[1234].response.headers.get("sec-websocket-accept"));
+      } finally {
+        for (const client of clients) client.destroy();
+      }
+    });
+
+    test("a bad limit or cursor is a 400 whose one line names it", async () => {
+      for (const [query, name] of [["?limit=many", "limit"], ["?cursor=x", "cursor"]]) {
+        const response = await fetch(`${server.http}/info${query}`);
+        assert.equal(response.status, 400);
+        assert.match(await response.text(), new RegExp(`^${name}: [^\\n]*\\n$`));
       }
     });
   });
