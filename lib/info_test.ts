@@ -243,9 +243,10 @@ test("a listing that waited for its turn shows the connections as they are then"
   await info("http://echo.test/info", context);
   const waiting = info("http://echo.test/info", context);
   const member = context.hub.members[0];
+  const connection = member.connection!;
   context.hub.remove(member);
-  context.registry.closed(member.connection, { code: 1001, reason: "", closedBy: "server" });
+  context.registry.closed(connection, { code: 1001, reason: "", closedBy: "server" });
   const body = await waiting;
   assert.deepEqual(body.counts, { live: 9, recent: 1 });
-  assert.ok(!body.live.some((r: { id: number }) => r.id === member.connection.id));
+  assert.ok(!body.live.some((r: { id: number }) => r.id === connection.id));
 });
