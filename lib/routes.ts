@@ -12,7 +12,10 @@ const ROUTES: Record<string, (request: Request, context: Context) => Response | 
   "/": (request, context) =>
     wantsHtml(request) ? page() : text(200, landing(new URL(request.url), context), { vary: "accept" }),
   "/info": infoResponse,
+  // Liveness: the process answers. Readiness is apart: a draining server is alive but must get no new
+  // clients, so a load balancer or Kubernetes readiness probe takes it out of rotation (docs/shipping.md).
   "/healthz": () => text(200, "ok\n"),
+  "/readyz": (_, context) => context.hub.draining ? text(503, "draining\n") : text(200, "ready\n"),
   "/metrics": (_, context) =>
     new Response(renderMetrics(context), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
 };
