@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { readSettings, serve, type ServeOptions } from "./deno/echo.ts";
+import { readSettings, runHealthcheck, serve, type ServeOptions } from "./deno/echo.ts";
+import { isHealthcheck } from "./lib/healthcheck.ts";
 
 /** The command line `--help` and error lines name. */
 const PROGRAM = "deno run --allow-net --allow-env main.ts";
@@ -14,4 +15,7 @@ export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr>
   return serve(readSettings(PROGRAM), options);
 }
 
-if (import.meta.main) start();
+if (import.meta.main) {
+  if (isHealthcheck(Deno.args)) runHealthcheck(PROGRAM, Deno.args.slice(1));
+  else start();
+}

@@ -6,12 +6,14 @@
  */
 import { edenGC } from "bun:jsc";
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import type { Server, ServerWebSocket } from "bun";
-import { listeningLine, loadConfig, type Settings, shutDown } from "../lib/cli.ts";
+import { type CliOptions, listeningLine, loadConfig, type Settings, shutDown } from "../lib/cli.ts";
 import type { Connection } from "../lib/connection.ts";
 import { createContext } from "../lib/context.ts";
 import { bunExtensions, type DeflateMode } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
+import { healthcheck, isHealthcheck } from "../lib/healthcheck.ts";
 import { createLogger } from "../lib/log.ts";
 import {
   DROPPED,
@@ -192,15 +194,37 @@ class BunSocket implements Peer {
 /** Set in the environment of the processes `--workers` starts. */
 const WORKER_MARK = "ECHO_WORKER";
 
-/** Reads flags and environment, then serves or starts the workers; exits 2 on a bad option. */
-export function start(options: ServeOptions = {}): Server<BunSocket> | undefined {
-  const settings = loadConfig(Bun.argv.slice(2), {
+/**
+ * Whether this runs as a single executable (`bun build --compile`, `npm run build`): Bun serves the
+ * bundled entry from its embedded file system, `/$bunfs/` on Linux and macOS (Bun docs, "Single-file
+ * executable").
+ */
+const COMPILED = import.meta.path.startsWith("/$bunfs/");
+
+/** The command that runs this program again: the executable alone when compiled, else bun and the script. */
+const SELF = COMPILED ? [process.execPath] : [process.execPath, process.argv[1]];
+
+/** The name `--help` and error lines use. */
+const PROGRAM = COMPILED ? basename(process.execPath) : "bun run bun/server.ts";
+
+function cliOptions(program: string): CliOptions {
+  return {
     env: process.env,
-    program: "bun run bun/server.ts",
+    program,
     exit: process.exit,
     readTextFile: (path) => readFileSync(path, "utf8"),
     isTerminal: process.stdout.isTTY === true,
-  });
+  };
+}
+
+/** Reads flags and environment, then serves or starts the workers; exits 2 on a bad option. */
+export function start(options: ServeOptions = {}): Server<BunSocket> | undefined {
+  const args = Bun.argv.slice(2);
+  if (isHealthcheck(args)) {
+    void runHealthcheck(args.slice(1));
+    return undefined;
+  }
+  const settings = loadConfig(args, cliOptions(PROGRAM));
   if (settings.config.workers === 1 || process.env[WORKER_MARK]) return serve(settings, options);
   startWorkers(settings);
   return undefined;
@@ -216,7 +240,7 @@ function startWorkers(settings: Settings): void {
   const port = settings.config.port || freePort(settings.config.host);
   const children = Array.from({ length: count }, (_, index) =>
     // The last --port wins, so every worker serves the port chosen here.
-    Bun.spawn([process.execPath, ...process.argv.slice(1), "--port", String(port)], {
+    Bun.spawn([...SELF, ...Bun.argv.slice(2), "--port", String(port)], {
       env: { ...process.env, [WORKER_MARK]: String(index) },
       stdio: ["ignore", "inherit", "inherit"],
     }));
@@ -225,6 +249,21 @@ function startWorkers(settings: Settings): void {
   void Promise.all(children.map((child) => child.exited)).then((codes) =>
     process.exit(codes.find((code) => code !== 0) ?? 0)
   );
+}
+
+/**
+ * `healthcheck [options]`: exits 0 when the server these options describe answers `/healthz`, 1
+ * otherwise. Over TLS the certificate is not checked: the question is whether this host's server is
+ * alive, and its certificate is made for a public name, not for the loopback address asked.
+ */
+async function runHealthcheck(args: string[]): Promise<never> {
+  const settings = loadConfig(args, cliOptions(`${PROGRAM} healthcheck`));
+  const { code, message } = await healthcheck(
+    settings,
+    (url, signal) => fetch(url, { signal, tls: { rejectUnauthorized: false } }),
+  );
+  (code === 0 ? console.log : console.error)(message);
+  return process.exit(code);
 }
 
 function freePort(hostname: string): number {

@@ -10,6 +10,7 @@ import type { Connection } from "../lib/connection.ts";
 import { type Context, createContext } from "../lib/context.ts";
 import { DENO_EXTENSIONS } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
+import { healthcheck } from "../lib/healthcheck.ts";
 import { createLogger } from "../lib/log.ts";
 import {
   EchoSession,
@@ -224,8 +225,8 @@ class DenoSocket implements Peer, EventListenerObject {
 }
 
 /** Reads flags and environment; prints help or a bad option's error and exits. */
-export function readSettings(program: string): Settings {
-  const settings = loadConfig(Deno.args, {
+export function readSettings(program: string, args: readonly string[] = Deno.args): Settings {
+  const settings = loadConfig(args, {
     env: Deno.env.toObject(),
     program,
     exit: Deno.exit,
@@ -238,4 +239,20 @@ export function readSettings(program: string): Settings {
     Deno.exit(2);
   }
   return settings;
+}
+
+/**
+ * `healthcheck [options]`: exits 0 when the server these options describe answers `/healthz`, 1
+ * otherwise. Deno's fetch cannot skip certificate checks, so over TLS it trusts the server's own
+ * certificate as its authority: a self-signed certificate for `localhost` passes (docs/shipping.md).
+ */
+export async function runHealthcheck(program: string, args: readonly string[]): Promise<never> {
+  const settings = readSettings(`${program} healthcheck`, args);
+  const client = settings.tls && Deno.createHttpClient({ caCerts: [settings.tls.cert] });
+  const { code, message } = await healthcheck(
+    settings,
+    (url, signal) => fetch(url, client ? { signal, client } : { signal }),
+  );
+  (code === 0 ? console.log : console.error)(message);
+  return Deno.exit(code);
 }

@@ -254,6 +254,7 @@ export function helpText(program: string): string {
     `Echo: a WebSocket echo server.`,
     ``,
     `Usage: ${program} [options]`,
+    `       ${program} healthcheck [options]   exit 0 if the server these options describe answers /healthz`,
     ``,
     `Options (each also read from the environment variable shown; flags win):`,
     ...rows,

@@ -19,7 +19,10 @@ const ROUTES: Record<string, (request: Request, context: Context) => Response | 
   // jmalloc/echo-server's WebSocket path: its upgrades are served like `/`'s, and so is a browser.
   "/.ws": home,
   "/info": infoResponse,
+  // Liveness: the process answers. Readiness is apart: a draining server is alive but must get no new
+  // clients, so a load balancer or Kubernetes readiness probe takes it out of rotation (docs/shipping.md).
   "/healthz": () => text(200, "ok\n"),
+  "/readyz": (_, context) => context.hub.draining ? text(503, "draining\n") : text(200, "ready\n"),
   "/metrics": (_, context) =>
     new Response(renderMetrics(context), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
 };

@@ -66,6 +66,19 @@ describe("route", () => {
     assert.equal(await response.text(), "ok\n");
   });
 
+  test("GET /readyz answers 200 ready, then 503 draining once shutdown has begun; /healthz stays 200", async () => {
+    const { context } = testContext();
+    const ready = await route(new Request("http://echo.test/readyz"), context);
+    assert.equal(ready.status, 200);
+    assert.equal(await ready.text(), "ready\n");
+    context.hub.draining = true;
+    const draining = await route(new Request("http://echo.test/readyz"), context);
+    assert.equal(draining.status, 503);
+    assert.equal(draining.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.equal(await draining.text(), "draining\n");
+    assert.equal((await route(new Request("http://echo.test/healthz"), context)).status, 200);
+  });
+
   test("GET /metrics answers 200 in the Prometheus text format", async () => {
     const response = await route(new Request("http://echo.test/metrics"), CONTEXT);
     assert.equal(response.status, 200);
@@ -75,7 +88,7 @@ describe("route", () => {
     assert.match(body, /^echo_connections_total 0$/m);
   });
 
-  for (const path of ["/info", "/healthz", "/metrics"]) {
+  for (const path of ["/info", "/healthz", "/readyz", "/metrics"]) {
     test(`HEAD ${path} answers 200; POST ${path} answers 405`, async () => {
       const head = await route(new Request(`http://echo.test${path}`, { method: "HEAD" }), CONTEXT);
       assert.equal(head.status, 200);

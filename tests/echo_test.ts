@@ -1,7 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { ENTRIES, type RunningServer, startServer } from "./support/server.ts";
+import { type RunningServer, startServer } from "./support/server.ts";
+import { ENTRIES_AND_BINARY } from "./support/binary.ts";
 import { closePayload, handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
 import { CLIENTS, expected } from "./support/clients.ts";
 
@@ -15,7 +16,7 @@ const MESSAGES: Array<[string, Array<string | Uint8Array>]> = [
   ["1 MiB text and 1 MiB binary", ["x".repeat(MIB), new Uint8Array(randomBytes(MIB))]],
 ];
 
-for (const entry of ENTRIES) {
+for (const entry of ENTRIES_AND_BINARY) {
   describe(`echo on ${entry.name}`, () => {
     let server: RunningServer;
     before(async () => server = await startServer(entry));

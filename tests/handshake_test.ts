@@ -1,9 +1,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ENTRIES, type RunningServer, startServer } from "./support/server.ts";
+import { type RunningServer, startServer } from "./support/server.ts";
+import { ENTRIES_AND_BINARY } from "./support/binary.ts";
 import { handshakeHeaders, RawClient, SEED_ACCEPT, SEED_HEADERS } from "./support/raw.ts";
 
-for (const entry of ENTRIES) {
+for (const entry of ENTRIES_AND_BINARY) {
   describe(`handshake on ${entry.name}`, () => {
     let server: RunningServer;
     before(async () => server = await startServer(entry));
@@ -65,7 +66,7 @@ for (const entry of ENTRIES) {
       const response = await refusal([...handshakeHeaders(), ["Content-Length", "0"]], { method: "POST" });
       // Deno's HTTP layer answers 400 itself to any upgrade request with body framing, before
       // Echo sees it; Bun passes the request on and Echo answers 405.
-      assert.equal(response.status, entry.name === "deno" ? 400 : 405);
+      assert.equal(response.status, entry.runtime === "deno" ? 400 : 405);
     });
 
     for (const connection of [null, "keep-alive", "upgrades"]) {

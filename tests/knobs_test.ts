@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
-import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
+import { logLines, type RunningServer, startServer } from "./support/server.ts";
+import { ENTRIES_AND_BINARY } from "./support/binary.ts";
 import { type Frame, handshakeHeaders, OP, RawClient } from "./support/raw.ts";
 
 const DEFLATE = "permessage-deflate; client_max_window_bits";
@@ -44,7 +45,7 @@ function openWs(
   return new Promise((resolve, reject) => ws.once("open", () => resolve(ws)).once("error", reject));
 }
 
-for (const entry of ENTRIES) {
+for (const entry of ENTRIES_AND_BINARY) {
   describe(`test knobs on ${entry.name}`, () => {
     let server: RunningServer;
     before(async () => server = await startServer(entry));
@@ -96,7 +97,7 @@ for (const entry of ENTRIES) {
           chunk[0] = i;
           client.send({ opcode: OP.BINARY, payload: chunk }); // 1 MiB in all, 4 × the limit
         }
-        if (entry.name === "bun") {
+        if (entry.runtime === "bun") {
           // Bun stops reading at the limit, then every echo arrives in order once the line moves.
           await sleep(800);
           const held = await infoRecord(limited, "parked");
@@ -149,7 +150,7 @@ for (const entry of ENTRIES) {
       assert.deepEqual(seen, { echoes: ["a", "b"], code: 4001, reason });
     });
 
-    if (entry.name === "bun") {
+    if (entry.runtime === "bun") {
       // Deno aborts a closing handshake when data frames keep arriving after its close frame, so
       // there a client that sends on may see an abnormal closure instead (docs/knobs.md, "Rules").
       test("close=4001&after=2: messages sent after the second get no echo, only the close", async () => {
@@ -224,7 +225,7 @@ for (const entry of ENTRIES) {
           ["protocol=a%20b", "protocol"],
           ["dealy=200", '"dealy"'],
           // Deno refuses ping_ms whatever its value (501, below).
-          ...(entry.name === "bun" ? [["ping_ms=10", "ping_ms"]] : []),
+          ...(entry.runtime === "bun" ? [["ping_ms=10", "ping_ms"]] : []),
         ]
       ) {
         count++;
@@ -236,7 +237,7 @@ for (const entry of ENTRIES) {
       assert.equal(await refusals() - before, count);
     });
 
-    if (entry.name === "bun") {
+    if (entry.runtime === "bun") {
       test("ping_ms=100: Echo pings at that interval and /info counts the pongs", async () => {
         const tag = "pinged";
         const client = await RawClient.open(server.port, handshakeHeaders(), {
