@@ -244,7 +244,7 @@ export function readSettings(program: string, args: readonly string[] = Deno.arg
 /**
  * `healthcheck [options]`: exits 0 when the server these options describe answers `/healthz`, 1
  * otherwise. Deno's fetch cannot skip certificate checks, so over TLS it trusts the server's own
- * certificate as its authority: a self-signed certificate for `localhost` passes (docs/shipping.md).
+ * certificate as its authority: a self-signed certificate for `localhost` passes (docs/deploy.md).
  */
 export async function runHealthcheck(program: string, args: readonly string[]): Promise<never> {
   const settings = readSettings(`${program} healthcheck`, args);

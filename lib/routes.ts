@@ -20,7 +20,7 @@ const ROUTES: Record<string, (request: Request, context: Context) => Response | 
   "/.ws": home,
   "/info": infoResponse,
   // Liveness: the process answers. Readiness is apart: a draining server is alive but must get no new
-  // clients, so a load balancer or Kubernetes readiness probe takes it out of rotation (docs/shipping.md).
+  // clients, so a load balancer or Kubernetes readiness probe takes it out of rotation (docs/deploy.md).
   "/healthz": () => text(200, "ok\n"),
   "/readyz": (_, context) => context.hub.draining ? text(503, "draining\n") : text(200, "ready\n"),
   "/metrics": (_, context) =>

@@ -6,7 +6,7 @@
 # an amd64 and an arm64 image (arm64 left out, with a warning, when its files are missing).
 #   scripts/image.sh            both architectures
 #   scripts/image.sh amd64      only the one named
-# Uses deploy/containers.conf unless CONTAINERS_CONF is set (docs/shipping.md says why).
+# Uses deploy/containers.conf unless CONTAINERS_CONF is set (docs/deploy.md says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"

@@ -1,7 +1,7 @@
 /**
  * The deployment recipes users copy, read as a cluster, Compose or CI would read them: the Kubernetes
  * Deployment and Service, the Compose file and the GitHub Actions `services:` snippet in
- * docs/shipping.md; and the lock file, which must name every platform's runtime binary so that
+ * docs/deploy.md; and the lock file, which must name every platform's runtime binary so that
  * `npm ci` on a Mac, Windows or an arm64 Linux installs Deno and Bun.
  */
 import { describe, test } from "node:test";
@@ -75,8 +75,8 @@ describe("deploy/compose.yaml", () => {
   });
 });
 
-describe("docs/shipping.md, CI services", () => {
-  const section = read("docs/shipping.md").split(/^## /m).find((part) => part.startsWith("CI services"));
+describe("docs/deploy.md, CI services", () => {
+  const section = read("docs/deploy.md").split(/^## /m).find((part) => part.startsWith("CI services"));
   const snippet = /```yaml\n([\s\S]*?)```/.exec(section ?? "")?.[1];
 
   test("a GitHub Actions services: entry that waits for the healthcheck subcommand", () => {
