@@ -8,6 +8,8 @@ import { acceptValue } from "./accept.ts";
 import type { Config } from "./config.ts";
 import { type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import { declineReason, type ExtensionPolicy } from "./deflate.ts";
+import type { FleetSource } from "./fleet.ts";
+import { fleetView } from "./fleet_info.ts";
 import { checkHandshake } from "./handshake.ts";
 import type { ProcessIdentity } from "./process.ts";
 import type { Hub } from "./hub.ts";
@@ -25,6 +27,8 @@ export interface InfoOptions {
   extensions: ExtensionPolicy;
   /** Which of several processes or isolates sharing the port answered. */
   process?: ProcessIdentity;
+  /** Where connections other members hold are looked up (lib/fleet_info.ts); none: this member alone. */
+  fleet?: readonly FleetSource[];
 }
 
 /** Fields left out of other clients' connections unless `INFO_DETAILS=full`. */
@@ -60,9 +64,14 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
       : `other connections are listed without ${PRIVATE_FIELDS.join(", ")} (INFO_DETAILS=full shows them; ` +
         "/info?tag=YOUR_TAG shows your own in full)",
     ...(tag === null ? {} : { tag }),
-    totals,
-    live: await Promise.all(live.map((c) => record(c, full, options))),
-    recent: await Promise.all(recent.map((c) => record(c, full, options))),
+    // With a tag, the fleet's other members are asked when this one holds none; without, its totals.
+    ...await fleetView({
+      tag,
+      totals,
+      liveCount: connections.length,
+      live: await Promise.all(live.map((c) => record(c, full, options))),
+      recent: await Promise.all(recent.map((c) => record(c, full, options))),
+    }, options),
     ...(hasHandshakeHeaders(request) ? { dryRun: await dryRun(request, options) } : {}),
   };
   return new Response(JSON.stringify(body, null, 2) + "\n", {
@@ -70,7 +79,21 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   });
 }
 
-async function record(c: Connection | ClosedConnection, full: boolean, options: InfoOptions) {
+/** This member's connections tagged `tag`, in full, as `/info?tag=` lists them (and answers other members). */
+export async function ownConnections(
+  tag: string,
+  options: InfoOptions,
+): Promise<{ live: Record<string, unknown>[]; recent: Record<string, unknown>[] }> {
+  const live = options.hub.connections().filter((c) => c.tag === tag).sort((a, b) => a.id - b.id);
+  const recent = options.registry.recent.filter((c) => c.tag === tag);
+  return {
+    live: await Promise.all(live.map((c) => record(c, true, options))),
+    recent: await Promise.all(recent.map((c) => record(c, true, options))),
+  };
+}
+
+/** One connection's record; without `full`, the fields in PRIVATE_FIELDS are left out. */
+export async function record(c: Connection | ClosedConnection, full: boolean, options: InfoOptions) {
   const note = declineReason(c.request.extensions, c.extensions, options.extensions);
   const out = {
     id: c.id,
