@@ -10,7 +10,9 @@ import type { Connection } from "../lib/connection.ts";
 import { type Context, createContext } from "../lib/context.ts";
 import { DENO_EXTENSIONS } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
+import { FLEET_CHANNEL } from "../lib/channel_fleet.ts";
 import { createLogger } from "../lib/log.ts";
+import { joinProcessFleet } from "../lib/process_fleet.ts";
 import {
   EchoSession,
   type Message,
@@ -53,12 +55,22 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     pid: Deno.pid,
     unsupportedKnobs: DENO_MISSING_KNOBS,
   });
+  // `deno serve --parallel` calls onListen in one isolate only: the others learn the port from the
+  // fleet, so that each isolate's /info reports the port it serves.
+  let listened = false;
+  joinProcessFleet(context, new BroadcastChannel(FLEET_CHANNEL), {
+    port: () => listened ? context.config.port : 0,
+    heard: (member) => {
+      if (!listened && member.port) context.config.port = member.port;
+    },
+  });
   const opening: Opening = { context, wrap: options.peer ?? unwrapped };
   const handler = createHandler((request, connection) => upgrade(request, connection, opening), context);
   return {
     context,
     fetch: (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!,
     onListen(address) {
+      listened = true;
       context.config.port = address.port;
       const line = listeningLine(address, { runtime, tls: tls !== undefined });
       logger.announce("listening", line, { port: address.port, pid: Deno.pid, id: context.process.id });
