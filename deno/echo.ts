@@ -10,7 +10,8 @@ import type { Connection } from "../lib/connection.ts";
 import { type Context, createContext } from "../lib/context.ts";
 import { DENO_EXTENSIONS } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
-import { FLEET_CHANNEL } from "../lib/channel_fleet.ts";
+import { BroadcastChannel } from "node:worker_threads";
+import { FLEET_CHANNEL, type FleetChannel } from "../lib/channel_fleet.ts";
 import { createLogger } from "../lib/log.ts";
 import { joinProcessFleet } from "../lib/process_fleet.ts";
 import {
@@ -58,7 +59,11 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
   // `deno serve --parallel` calls onListen in one isolate only: the others learn the port from the
   // fleet, so that each isolate's /info reports the port it serves.
   let listened = false;
-  joinProcessFleet(context, new BroadcastChannel(FLEET_CHANNEL), {
+  // node:worker_threads' BroadcastChannel, the same channel as the global one but with unref(): the
+  // global one holds the event loop open, so `deno serve` could not exit after its SIGTERM drain.
+  const channel = new BroadcastChannel(FLEET_CHANNEL);
+  channel.unref();
+  joinProcessFleet(context, channel as unknown as FleetChannel, {
     port: () => listened ? context.config.port : 0,
     heard: (member) => {
       if (!listened && member.port) context.config.port = member.port;

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { clearInterval, setInterval } from "node:timers";
 import type { ConnectionRecord, FleetMatch, FleetMember, FleetSource, FleetStatus } from "./fleet.ts";
 
 /** The part of a `BroadcastChannel` this source uses (injected, so tests can pass two real ones). */
@@ -88,6 +89,8 @@ export class ChannelFleet implements FleetSource {
       this.#forgetSilent();
       this.#post({ kind: "hello", member: this.#self(), reply: false });
     }, this.#heartbeatMs);
+    // The heartbeat alone never keeps a process up (Deno's serve exits once its drain is done).
+    this.#timer.unref();
   }
 
   lookup(tag: string): Promise<FleetMatch[]> {
