@@ -10,7 +10,7 @@ import { basename } from "node:path";
 import type { Server, ServerWebSocket } from "bun";
 import { type CliOptions, listeningLine, loadConfig, type Settings, shutDown } from "../lib/cli.ts";
 import type { Connection } from "../lib/connection.ts";
-import { createContext } from "../lib/context.ts";
+import { type Context, createContext } from "../lib/context.ts";
 import { bunExtensions, type DeflateMode } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
 import { healthcheck, isHealthcheck } from "../lib/healthcheck.ts";
@@ -32,8 +32,22 @@ export interface ServeOptions {
   peer?: PeerWrapper;
 }
 
-/** Starts Echo on `Bun.serve` with its native WebSocket handler. */
+/** One thread's server and the context its handler and sessions share. */
+export interface Listening {
+  server: Server<BunSocket>;
+  context: Context;
+}
+
+/** Starts Echo alone in this process, draining on SIGTERM/SIGINT. */
 export function serve(settings: Settings, options: ServeOptions = {}): Server<BunSocket> {
+  const { server, context } = listen(settings, options);
+  const stop = () => shutDown(context, { stopListening: () => server.stop(false), exit: process.exit });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, stop);
+  return server;
+}
+
+/** Starts Echo on `Bun.serve` with its native WebSocket handler, in this thread; signals are the caller's. */
+export function listen(settings: Settings, options: ServeOptions = {}): Listening {
   const { config, tls } = settings;
   const runtime = `Bun ${Bun.version}`;
   const logger = createLogger(console.log, { format: settings.logFormat, level: config.logLevel, batch: true });
@@ -60,7 +74,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<Bu
   const server: Server<BunSocket> = Bun.serve<BunSocket>({
     hostname: config.host,
     port: config.port,
-    // Workers started by --workers share the port; the kernel spreads connections among them.
+    // The threads --workers starts share the port; the kernel spreads connections among them.
     reusePort: config.workers !== 1,
     tls,
     fetch: (request, server) => handler(request, { remoteAddress: server.requestIP(request)?.address ?? "" }),
@@ -93,9 +107,7 @@ export function serve(settings: Settings, options: ServeOptions = {}): Server<Bu
   logger.announce("listening", line, { port: server.port, pid: process.pid, id: context.process.id });
 
   if (config.idleTimeoutSeconds > 0) context.hub.startKeepalive(config.idleTimeoutSeconds * 1000);
-  const stop = () => shutDown(context, { stopListening: () => server.stop(false), exit: process.exit });
-  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, stop);
-  return server;
+  return { server, context };
 }
 
 const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decompress: "dedicated" }> = {
@@ -191,18 +203,12 @@ class BunSocket implements Peer {
   }
 }
 
-/** Set in the environment of the processes `--workers` starts. */
-const WORKER_MARK = "ECHO_WORKER";
-
 /**
  * Whether this runs as a single executable (`bun build --compile`, `npm run build`): Bun serves the
  * bundled entry from its embedded file system, `/$bunfs/` on Linux and macOS (Bun docs, "Single-file
  * executable").
  */
 const COMPILED = import.meta.path.startsWith("/$bunfs/");
-
-/** The command that runs this program again: the executable alone when compiled, else bun and the script. */
-const SELF = COMPILED ? [process.execPath] : [process.execPath, process.argv[1]];
 
 /** The name `--help` and error lines use. */
 const PROGRAM = COMPILED ? basename(process.execPath) : "bun run bun/server.ts";
@@ -217,7 +223,7 @@ function cliOptions(program: string): CliOptions {
   };
 }
 
-/** Reads flags and environment, then serves or starts the workers; exits 2 on a bad option. */
+/** Reads flags and environment, then serves or starts the worker threads; exits 2 on a bad option. */
 export function start(options: ServeOptions = {}): Server<BunSocket> | undefined {
   const args = Bun.argv.slice(2);
   if (isHealthcheck(args)) {
@@ -225,28 +231,43 @@ export function start(options: ServeOptions = {}): Server<BunSocket> | undefined
     return undefined;
   }
   const settings = loadConfig(args, cliOptions(PROGRAM));
-  if (settings.config.workers === 1 || process.env[WORKER_MARK]) return serve(settings, options);
+  if (settings.config.workers === 1) return serve(settings, options);
   startWorkers(settings);
   return undefined;
 }
 
+/** What the main thread tells a worker thread (bun/worker.ts). */
+export type WorkerCommand = { serve: Settings } | "drain";
+
 /**
- * Runs `workers` copies of this program, each serving the same port with reusePort (Linux
- * spreads connections among them); this process only forwards signals and exits with them.
+ * Runs `workers` threads of this process (bun/worker.ts), each serving the same port with reusePort
+ * (Linux spreads connections among them) and joining the in-process fleet, so /info finds a
+ * connection whichever thread holds it. This thread serves nothing: it picks the port, relays
+ * SIGTERM/SIGINT to every thread, and exits once all have, with the first failing status.
  */
 function startWorkers(settings: Settings): void {
   const count = settings.config.workers || navigator.hardwareConcurrency;
-  // reusePort would give each worker its own free port for port 0, so pick one first.
+  // reusePort would give each thread its own free port for port 0, so pick one first.
   const port = settings.config.port || freePort(settings.config.host);
-  const children = Array.from({ length: count }, (_, index) =>
-    // The last --port wins, so every worker serves the port chosen here.
-    Bun.spawn([...SELF, ...Bun.argv.slice(2), "--port", String(port)], {
-      env: { ...process.env, [WORKER_MARK]: String(index) },
-      stdio: ["ignore", "inherit", "inherit"],
-    }));
-  const forward = (signal: NodeJS.Signals) => children.forEach((child) => child.kill(signal));
-  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => forward(signal));
-  void Promise.all(children.map((child) => child.exited)).then((codes) =>
+  const serving: WorkerCommand = { serve: { ...settings, config: { ...settings.config, port } } };
+  const statuses = Array.from({ length: count }, () => {
+    // A URL beside this file: `bun build --compile bun/server.ts bun/worker.ts` embeds the worker there.
+    const worker = new Worker(new URL("./worker.ts", import.meta.url));
+    const closed = new Promise<number>((resolve) => {
+      worker.addEventListener("close", (event) => resolve((event as CloseEvent).code));
+      worker.addEventListener("error", (event) => {
+        console.error(`echo: a worker thread failed: ${(event as ErrorEvent).message}`);
+        resolve(1);
+      });
+    });
+    worker.postMessage(serving);
+    return { worker, closed };
+  });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    // A second signal reaches each thread's shutDown again, which then stops waiting.
+    process.on(signal, () => statuses.forEach(({ worker }) => worker.postMessage("drain" satisfies WorkerCommand)));
+  }
+  void Promise.all(statuses.map(({ closed }) => closed)).then((codes) =>
     process.exit(codes.find((code) => code !== 0) ?? 0)
   );
 }
@@ -273,4 +294,6 @@ function freePort(hostname: string): number {
   return port;
 }
 
-if (import.meta.main) start();
+// Bun.isMainThread too: in a compiled binary bun/worker.ts carries this module inlined, and there
+// import.meta.main is true for the worker's own entry.
+if (import.meta.main && Bun.isMainThread) start();

@@ -11,7 +11,10 @@ import { type Context, createContext } from "../lib/context.ts";
 import { DENO_EXTENSIONS } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
 import { healthcheck } from "../lib/healthcheck.ts";
+import { BroadcastChannel } from "node:worker_threads";
+import { FLEET_CHANNEL, type FleetChannel } from "../lib/channel_fleet.ts";
 import { createLogger } from "../lib/log.ts";
+import { joinProcessFleet } from "../lib/process_fleet.ts";
 import {
   EchoSession,
   type Message,
@@ -54,12 +57,26 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     pid: Deno.pid,
     unsupportedKnobs: DENO_MISSING_KNOBS,
   });
+  // `deno serve --parallel` calls onListen in one isolate only: the others learn the port from the
+  // fleet, so that each isolate's /info reports the port it serves.
+  let listened = false;
+  // node:worker_threads' BroadcastChannel, the same channel as the global one but with unref(): the
+  // global one holds the event loop open, so `deno serve` could not exit after its SIGTERM drain.
+  const channel = new BroadcastChannel(FLEET_CHANNEL);
+  channel.unref();
+  joinProcessFleet(context, channel as unknown as FleetChannel, {
+    port: () => listened ? context.config.port : 0,
+    heard: (member) => {
+      if (!listened && member.port) context.config.port = member.port;
+    },
+  });
   const opening: Opening = { context, wrap: options.peer ?? unwrapped };
   const handler = createHandler((request, connection) => upgrade(request, connection, opening), context);
   return {
     context,
     fetch: (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!,
     onListen(address) {
+      listened = true;
       context.config.port = address.port;
       const line = listeningLine(address, { runtime, tls: tls !== undefined });
       logger.announce("listening", line, { port: address.port, pid: Deno.pid, id: context.process.id });

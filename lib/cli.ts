@@ -119,6 +119,8 @@ export async function shutDown(context: Context, options: ShutdownOptions): Prom
   const clean = await context.hub.whenEmpty(context.config.shutdownGraceSeconds * 1000);
   context.logger.log(clean ? "info" : "warn", "shutdown complete", { left: context.hub.members.length });
   await Promise.race([options.stopListening(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  // The other members stop waiting for this one's answers at once rather than after a heartbeat.
+  for (const source of context.fleet) source.close();
   context.logger.flush();
   return options.exit(0);
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Totals } from "./registry.ts";
 
 /** A connection as `/info` shows it in full (the JSON `/info?tag=` returns for a local one). */
 export type ConnectionRecord = Record<string, unknown>;
@@ -20,6 +21,10 @@ export interface FleetMember {
   live: number;
   /** Milliseconds since the epoch when that was heard. */
   seenAt: number;
+  /** Its counters when last heard, where the source carries them (summed into the fleet's totals). */
+  totals?: Totals;
+  /** The port it serves, where known (0 until its listener reported one). */
+  port?: number;
 }
 
 /** Connections with one tag held by one other member. */

@@ -9,7 +9,8 @@ import type { Config } from "./config.ts";
 import { type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import { declineReason, type ExtensionPolicy } from "./deflate.ts";
 import { checkHandshake } from "./handshake.ts";
-import type { ConnectionRecord } from "./fleet.ts";
+import type { ConnectionRecord, FleetSource } from "./fleet.ts";
+import { fleetView } from "./fleet_info.ts";
 import type { ProcessIdentity } from "./process.ts";
 import type { Hub } from "./hub.ts";
 import { nextLink, parseInfoQuery } from "./info_paging.ts";
@@ -31,6 +32,8 @@ export interface InfoOptions {
   process?: ProcessIdentity;
   /** Spaces the answers that list more than {@link FREE_RECORDS} connections. */
   infoPace: Pace;
+  /** Where connections other members hold are looked up (lib/fleet_info.ts); none: this member alone. */
+  fleet?: readonly FleetSource[];
 }
 
 /**
@@ -75,6 +78,7 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
     const position = new Map(registry.recent.map((c, i) => [c, firstClose + i]));
     return {
       totals: registry.totals(connections),
+      liveCount: connections.length,
       // Newest first by id without sorting every live member (the hub keeps them in no order).
       live: newest(connections, { limit, before: cursor.live, key: (c) => c.id, match }),
       recent: newest<ClosedConnection>(registry.recent, {
@@ -95,11 +99,19 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
       taken = snapshot();
     }
   }
-  const { totals, live, recent, position } = taken;
+  const { totals, liveCount, live, recent, position } = taken;
   const next = {
     live: live.more && limit > 0 ? live.items.at(-1)!.id : 0,
     recent: recent.more && limit > 0 ? position.get(recent.items.at(-1)!)! : 0,
   };
+  // With a tag, the fleet's other members are asked when this one holds none; without, its totals.
+  const view = await fleetView({
+    tag,
+    totals,
+    liveCount,
+    live: await Promise.all(live.items.map((c) => record(c, full, options))),
+    recent: await Promise.all(recent.items.map((c) => record(c, full, options))),
+  }, options);
   const body = {
     echo: { version: VERSION },
     runtime: { name: options.runtime.slice(0, space), version },
@@ -112,9 +124,15 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
         "/info?tag=YOUR_TAG shows your own in full)",
     ...(tag === null ? {} : { tag }),
     totals,
-    counts: { live: live.matched, recent: recent.matched },
-    live: await Promise.all(live.items.map((c) => record(c, full, options))),
-    recent: await Promise.all(recent.items.map((c) => record(c, full, options))),
+    // With a tag found only on other members, their records count too (they answer unpaged, bounded
+    // by their own INFO_LIMIT).
+    counts: {
+      live: live.matched + view.live.length - live.items.length,
+      recent: recent.matched + view.recent.length - recent.items.length,
+    },
+    fleet: view.fleet,
+    live: view.live,
+    recent: view.recent,
     page: { limit, next: nextLink(query, next) },
     ...(hasHandshakeHeaders(request) ? { dryRun: await dryRun(request, options) } : {}),
   };
@@ -136,6 +154,32 @@ function busy(pace: Pace): Response {
       },
     },
   );
+}
+
+/**
+ * This member's connections tagged `tag`, in full, newest first and at most `INFO_LIMIT` of each list:
+ * what `/info?tag=` lists here, and what this member answers when another member asks.
+ */
+export async function ownConnections(
+  tag: string,
+  options: Pick<InfoOptions, "hub" | "registry" | "extensions" | "config">,
+): Promise<{ live: ConnectionRecord[]; recent: ConnectionRecord[] }> {
+  const selection = {
+    limit: options.config.infoLimit,
+    before: Infinity,
+    match: (c: Connection) => c.tag === tag,
+  };
+  const live = newest(options.hub.connections(), { ...selection, key: (c) => c.id });
+  // Closes are kept in order, so a recent connection's index is its position.
+  const order = new Map(options.registry.recent.map((c, i) => [c, i]));
+  const recent = newest<ClosedConnection>(options.registry.recent, {
+    ...selection,
+    key: (c) => order.get(c)!,
+  });
+  return {
+    live: await Promise.all(live.items.map((c) => record(c, true, options))),
+    recent: await Promise.all(recent.items.map((c) => record(c, true, options))),
+  };
 }
 
 /** A connection as `/info` shows it; `full` adds the fields {@link PRIVATE_FIELDS} names. */

@@ -98,6 +98,7 @@ function showRecord(record) {
   const list = document.createElement("dl");
   const r = record.request, s = record.response;
   pairs(list, [
+    ["held by member", record.member ? record.member.id + " (pid " + record.member.pid + ")" : null],
     ["tag", record.tag], ["remote address", record.remoteAddress], ["path", record.path],
     ["request Origin", r.origin], ["request User-Agent", r.userAgent], ["request Sec-WebSocket-Key", r.key],
     ["request Sec-WebSocket-Extensions", r.extensions], ["request Sec-WebSocket-Protocol", r.protocol],
@@ -126,12 +127,26 @@ async function refreshServer() {
     const response = await fetch("/info?tag=" + encodeURIComponent(tag), { cache: "no-store" });
     const info = await response.json();
     const records = info.live.concat(info.recent);
+    // With several members (threads, isolates, replicas), /info asked the fleet: say who answered.
+    const answeredBy = info.fleet && info.fleet.member ? ", answered by member " + info.fleet.member.id : "";
     status.textContent = info.runtime.name + " " + info.runtime.version + ", Echo " + info.echo.version +
-      ": " + records.length + " connection(s) tagged " + JSON.stringify(tag);
+      answeredBy + ": " + records.length + " connection(s) tagged " + JSON.stringify(tag);
     $("server-records").replaceChildren(...records.map(showRecord));
+    explainExtensions(info.live[0]);
   } catch (error) {
     status.textContent = "could not read /info: " + error;
   }
+}
+// RFC 6455 lets a browser report the agreed extensions as it likes: Firefox gives ws.extensions
+// as "permessage-deflate" alone, by design, where the 101 carried parameters (Bun's does).
+function explainExtensions(record) {
+  const browser = ws && ws.readyState === 1 ? ws.extensions : null;
+  const server = record ? record.response.extensions : null;
+  const note = browser === null || server === null || browser === server ? "" :
+    "the browser reports " + JSON.stringify(browser) + " while the 101 carried " + JSON.stringify(server) +
+      ": browsers may report an extension without its parameters (Firefox reports only " +
+      "permessage-deflate, by design); the 101 is what the server sent and applies";
+  setText("extensions-note", note || "(they agree)");
 }
 function connect() {
   if (ws && ws.readyState < 2) ws.close(1000, "reconnect");
@@ -284,6 +299,7 @@ ${KNOB_FIELDS.map(knobField).join("\n")}
       <dt>url</dt><dd id="browser-url"></dd>
       <dt>ws.protocol</dt><dd id="browser-protocol"></dd>
       <dt>ws.extensions</dt><dd id="browser-extensions"></dd>
+      <dt>vs the 101</dt><dd id="extensions-note">(not compared yet)</dd>
       <dt>close</dt><dd id="browser-close">(none)</dd>
     </dl>
   </div>

@@ -11,7 +11,7 @@ import { BINARY_ENTRY } from "./support/binary.ts";
 import { runToExit, startServer } from "./support/server.ts";
 import { handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
 
-/** The pid in /metrics, on a fresh TCP connection so that the kernel picks a worker each time. */
+/** The pid and member id in /metrics, on a fresh TCP connection so that the kernel picks a thread each time. */
 function answeredBy(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1", () => {
@@ -21,8 +21,8 @@ function answeredBy(port: number): Promise<string> {
     socket.on("data", (chunk: Buffer) => text += chunk.toString());
     socket.on("error", reject);
     socket.on("close", () => {
-      const match = /^echo_process_info\{pid="(\d+)"/m.exec(text);
-      if (match) resolve(match[1]);
+      const match = /^echo_process_info\{pid="(\d+)",id="(\w+)"/m.exec(text);
+      if (match) resolve(`${match[1]}/${match[2]}`);
       else reject(new Error(`no echo_process_info in ${JSON.stringify(text.slice(0, 200))}`));
     });
   });
@@ -36,19 +36,24 @@ describe("the single executable", () => {
     assert.match(stdout, /healthcheck \[options\]/);
   });
 
-  test("--workers 2: two processes of the executable answer on one port", { timeout: 30_000 }, async () => {
-    const server = await startServer(BINARY_ENTRY, { args: ["--workers", "2"] });
-    const exited = new Promise((resolve) => server.process.once("exit", resolve));
-    try {
-      const pids = new Set<string>();
-      for (let i = 0; i < 300 && pids.size < 2; i++) pids.add(await answeredBy(server.port));
-      assert.equal(pids.size, 2, `answered by ${[...pids]}`);
-    } finally {
-      // SIGTERM, which the parent forwards; a SIGKILL would leave the two workers serving.
-      process.kill(server.process.pid!, "SIGTERM");
-      await exited;
-    }
-  });
+  test(
+    "--workers 2: two threads of the executable's one process answer on one port",
+    { timeout: 30_000 },
+    async () => {
+      const server = await startServer(BINARY_ENTRY, { args: ["--workers", "2"] });
+      const exited = new Promise((resolve) => server.process.once("exit", resolve));
+      try {
+        const members = new Set<string>();
+        for (let i = 0; i < 300 && members.size < 2; i++) members.add(await answeredBy(server.port));
+        assert.equal(members.size, 2, `answered by ${[...members]}`);
+        for (const member of members) assert.equal(member.split("/")[0], String(server.process.pid), member);
+      } finally {
+        // SIGTERM, which the main thread relays to both threads as a drain.
+        process.kill(server.process.pid!, "SIGTERM");
+        await exited;
+      }
+    },
+  );
 
   test("SIGTERM: a client gets close 1001 and the process exits 0", { timeout: 30_000 }, async () => {
     const server = await startServer(BINARY_ENTRY);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { ENTRIES, ROOT, type RunningServer, startServer } from "./support/server.ts";
 import { handshakeHeaders, RawClient } from "./support/raw.ts";
+import { FLEETS, twoMembers } from "./support/fleets.ts";
 
 const ARTIFACTS = join(ROOT, "tests", "artifacts");
 const LONG = { timeout: 60_000 };
@@ -211,5 +212,64 @@ for (const entry of ENTRIES) {
         await page.close();
       }
     });
+  });
+}
+
+for (const fleet of FLEETS) {
+  describe(`the page in Chromium on a two-member fleet: ${fleet.name}`, () => {
+    let server: RunningServer;
+    let browser: Awaited<ReturnType<typeof launch>>;
+    before(async () => {
+      server = await fleet.start();
+      await twoMembers(server.port);
+      browser = await launch();
+    }, LONG);
+    after(async () => {
+      await browser?.close();
+      await server?.stop();
+    }, LONG);
+
+    test(
+      "every reload shows the server's view of its connection, whichever member holds it",
+      LONG,
+      async () => {
+        const page = await browser.context.newPage();
+        const holders = new Set<string>();
+        try {
+          // Each load is a new tag and a new WebSocket; the kernel or the runtime picks the member,
+          // so reload until both members have held one (at most 30 loads).
+          for (let load = 0; load < 30 && (load < 4 || holders.size < 2); load++) {
+            await page.goto(`${server.http}/`);
+            await page.click("#connect");
+            await page.locator("#browser-state", { hasText: "open" }).waitFor();
+            const held = detail(page, "#server-records", "held by member");
+            await held.waitFor();
+            assert.match(await page.textContent("#server-records h3") ?? "", /\(live\)$/);
+            assert.equal(
+              await detail(page, "#server-records", "tag").textContent(),
+              await page.inputValue("#tag"),
+            );
+            assert.match(
+              await detail(page, "#server-records", "request User-Agent").textContent() ?? "",
+              /Chrome/,
+            );
+            assert.equal(
+              await page.textContent("#extensions-note"),
+              "(they agree)",
+              "Chromium reports the 101's value",
+            );
+            holders.add((await held.textContent())!.split(" ")[0]);
+          }
+          assert.equal(holders.size, 2, "both members held a page's connection");
+          mkdirSync(ARTIFACTS, { recursive: true });
+          await page.screenshot({
+            path: join(ARTIFACTS, `page-fleet-${fleet.name.split(" ")[0]}.png`),
+            fullPage: true,
+          });
+        } finally {
+          await page.close();
+        }
+      },
+    );
   });
 }

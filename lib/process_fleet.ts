@@ -1,0 +1,37 @@
+/**
+ * Joins a member to the in-process fleet: a {@link ChannelFleet} that answers from this member's own
+ * context, added to `Context.fleet` so `/info` asks it. The entries call this with their runtime's
+ * `BroadcastChannel`; tests call it with two channels in one process.
+ *
+ * @module
+ */
+import { ChannelFleet, type ChannelFleetOptions, type FleetChannel } from "./channel_fleet.ts";
+import type { Context } from "./context.ts";
+import { ownConnections } from "./info.ts";
+
+/** Options of {@link joinProcessFleet}. */
+export interface JoinOptions extends ChannelFleetOptions {
+  /** The port this member serves, 0 while it does not know it (a `deno serve` isolate without onListen). */
+  port?(): number;
+}
+
+/** Builds the in-process source for `context`, adds it to `context.fleet` and returns it. */
+export function joinProcessFleet(
+  context: Context,
+  channel: FleetChannel,
+  options: JoinOptions = {},
+): ChannelFleet {
+  const port = options.port ?? (() => context.config.port);
+  const source = new ChannelFleet(channel, {
+    self: () => ({
+      id: context.process.id,
+      pid: context.process.pid,
+      live: context.hub.members.length,
+      totals: context.registry.totals(context.hub.connections()),
+      port: port(),
+    }),
+    find: (tag) => ownConnections(tag, context),
+  }, options);
+  context.fleet.push(source);
+  return source;
+}

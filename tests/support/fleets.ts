@@ -1,0 +1,82 @@
+/**
+ * Echo on all cores for tests: `deno serve --parallel serve.ts` with two isolates and
+ * `bun run bun/server.ts --workers 2` with two threads, and JSON GETs on fresh TCP connections.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./nginx.ts";
+import { type Entry, ROOT, type RunningServer, startServer } from "./server.ts";
+
+/** An /info answer, read loosely: tests assert on the fields they need. */
+// deno-lint-ignore no-explicit-any
+export type Info = Record<string, any>;
+
+const BIN = `${ROOT}node_modules/.bin/`;
+
+/** GET on a fresh TCP connection (so the kernel picks a member for each), parsed as JSON. */
+export function getJson(port: number, path: string): Promise<Info> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    });
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => text += chunk);
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+      try {
+        // Deno and Bun answer with a Content-Length body here, never chunked.
+        resolve(JSON.parse(body));
+      } catch {
+        reject(new Error(`not JSON from ${path}: ${JSON.stringify(text.slice(0, 300))}`));
+      }
+    });
+  });
+}
+
+/** Waits until `/info` lists two members, for up to 20 s (a fresh clone compiles on start-up). */
+export async function twoMembers(port: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const info = await getJson(port, "/info");
+    if (info.fleet.members.length === 2) return;
+    await sleep(50);
+  }
+  assert.fail("the fleet never listed two members");
+}
+
+/** The two all-cores shapes, each started with two members. */
+export const FLEETS: Array<{ name: string; start(): Promise<RunningServer> }> = [
+  {
+    name: "deno serve --parallel serve.ts (DENO_JOBS=2)",
+    async start() {
+      const port = await freePort();
+      const entry: Entry = {
+        name: "deno",
+        command: () => [
+          `${BIN}deno`,
+          "serve",
+          "--parallel",
+          "--allow-net",
+          "--allow-env",
+          "--port",
+          String(port),
+          "serve.ts",
+        ],
+      };
+      return await startServer(entry, { env: { DENO_JOBS: "2", SHUTDOWN_GRACE_SECONDS: "5" } });
+    },
+  },
+  {
+    name: "bun run bun/server.ts --workers 2",
+    start: () =>
+      startServer({ name: "bun", command: () => [`${BIN}bun`, "run", "bun/server.ts"] }, {
+        args: ["--workers", "2", "--port", "0"],
+        env: { SHUTDOWN_GRACE_SECONDS: "5" },
+      }),
+  },
+];
