@@ -218,6 +218,13 @@ class DenoSocket implements Peer, EventListenerObject {
   bufferedAmount(): number {
     return this.#socket.bufferedAmount;
   }
+  /**
+   * Deno's server WebSocket ends the TCP connection, close frame unsent, when a message arrives after
+   * `close()` (docs/limits.md, "Close frames on Deno"). A getter: no field on each connection.
+   */
+  get losesCloseToLateInput(): boolean {
+    return true;
+  }
   close(code: number, reason: string): void {
     this.#socket.close(code, reason);
   }
