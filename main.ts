@@ -11,7 +11,7 @@ const PROGRAM = "deno run --allow-net --allow-env main.ts";
 
 /** Reads flags and environment, then serves; exits 2 on a bad option. */
 export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
-  return serve(readSettings(PROGRAM), options);
+  return serve(readSettings(PROGRAM, { listen: true }), options);
 }
 
 if (import.meta.main) start();

@@ -230,13 +230,19 @@ class DenoSocket implements Peer, EventListenerObject {
   }
 }
 
-/** Reads flags and environment; prints help or a bad option's error and exits. */
-export function readSettings(program: string): Settings {
+/**
+ * Reads flags and environment; prints help or a bad option's error and exits. `listen`: the entry opens
+ * its own listener (`deno run`), so it needs net access to the configured address; under `deno serve`,
+ * Deno owns the listener and allows its address itself.
+ */
+export function readSettings(program: string, options: { listen: boolean }): Settings {
+  requirePermission({ name: "env" }, "env access (--allow-env) to read its configuration", program);
   const settings = loadConfig(Deno.args, {
     env: Deno.env.toObject(),
     program,
     exit: Deno.exit,
-    // Called only when TLS_CERT_FILE and TLS_KEY_FILE are set, so Deploy needs no file access.
+    // Called only when TLS_CERT_FILE and TLS_KEY_FILE are set, so Deploy needs no file access. A missing
+    // --allow-read is reported by loadConfig as the file it could not read.
     readTextFile: Deno.readTextFileSync,
     isTerminal: Deno.stdout.isTerminal(),
   });
@@ -244,5 +250,30 @@ export function readSettings(program: string): Settings {
     console.error("echo: WORKERS: only Bun starts workers; on Deno run `deno serve --parallel serve.ts`");
     Deno.exit(2);
   }
+  if (options.listen) {
+    const address = `${settings.config.host}:${settings.config.port}`;
+    requirePermission(
+      { name: "net", host: address },
+      `net access (--allow-net) to listen on ${address}`,
+      program,
+    );
+  }
   return settings;
+}
+
+/**
+ * Exits 2 with one line naming the permission and the command that grants it, unless Deno has granted
+ * it. Asked before the first use, so that Echo neither dies with an uncaught `NotCapable` and its stack
+ * trace nor, on a terminal, stops at Deno's interactive prompt (a server has nobody to answer it).
+ */
+function requirePermission(descriptor: Deno.PermissionDescriptor, what: string, program: string): void {
+  let state: Deno.PermissionState;
+  try {
+    state = Deno.permissions.querySync(descriptor).state;
+  } catch {
+    return; // a host without the permissions API (an embedder): the first use reports it instead
+  }
+  if (state === "granted") return;
+  console.error(`echo: needs ${what}; start it with: ${program}`);
+  Deno.exit(2);
 }
