@@ -10,8 +10,8 @@ import { readSettings, serve, type ServeOptions } from "./deno/echo.ts";
 const PROGRAM = "deno run --allow-net --allow-env main.ts";
 
 /** Reads flags and environment, then serves; exits 2 on a bad option. */
-export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
-  return serve(readSettings(PROGRAM, { listen: true }), options);
+export function start(options: ServeOptions = {}): void {
+  serve(readSettings(PROGRAM, { listen: true }), options);
 }
 
 if (import.meta.main) start();
