@@ -93,12 +93,13 @@ export class EchoSession implements Member {
   /** Whether a knob acts on the number of echoes (`close`+`after`, `drop_after`). */
   #countsEchoes: boolean;
   #lastHeard = Date.now();
-  /** Set by every frame; the keepalive sweep turns it into `#lastHeard` (no clock read per message). */
+  /**
+   * Set by every frame; the keepalive sweep turns it into `#lastHeard` (no clock read per message). Once
+   * closing, the sweep leaves it alone and `#closeWhenQuiet` reads it instead: one field for both.
+   */
   #heardSinceSweep = false;
   #pinged = false;
   #closingSince: number | undefined;
-  /** A message arrived while the close frame waits for a quiet client (see `#closeWhenQuiet`). */
-  #lateInput = false;
   /** The `delay` knob's queue, when asked for. */
   #delayed: DelayLine<Message> | undefined;
   /** The knobs' and the closing's timers, cleared when the connection closes (none for a plain echo). */
@@ -146,11 +147,7 @@ export class EchoSession implements Member {
    */
   receive(message: Message): void {
     this.heard();
-    if (this.#closingSince !== undefined) {
-      // The close frame (sent, or waiting for a quiet client) tells the client why.
-      this.#lateInput = true;
-      return;
-    }
+    if (this.#closingSince !== undefined) return; // the close frame (sent or waiting) tells the client why
     const counted = this.connection.messagesIn;
     try {
       if (exceedsBytes(message, this.#context.config.maxMessageBytes)) return this.#tooBig(message);
@@ -394,10 +391,10 @@ export class EchoSession implements Member {
    */
   #closeWhenQuiet(code: number, reason: string): void {
     const deadline = Date.now() + Math.max(this.#context.config.idleTimeoutSeconds * 1000, CLOSE_TIMEOUT_MS);
-    this.#lateInput = false;
+    this.#heardSinceSweep = false;
     const poll = setInterval(() => {
-      const quiet = !this.#lateInput && this.#peer.bufferedAmount() === 0;
-      this.#lateInput = false;
+      const quiet = !this.#heardSinceSweep && this.#peer.bufferedAmount() === 0;
+      this.#heardSinceSweep = false;
       if (!quiet && Date.now() < deadline) return;
       clearInterval(poll);
       this.#sendClose(code, reason);
