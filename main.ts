@@ -11,8 +11,8 @@ import { isHealthcheck } from "./lib/healthcheck.ts";
 const PROGRAM = "deno run --allow-net --allow-env main.ts";
 
 /** Reads flags and environment, then serves; exits 2 on a bad option. */
-export function start(options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
-  return serve(readSettings(PROGRAM), options);
+export function start(options: ServeOptions = {}): void {
+  serve(readSettings(PROGRAM, { listen: true }), options);
 }
 
 if (import.meta.main) {

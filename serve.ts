@@ -7,7 +7,9 @@
  */
 import { createEcho, readSettings } from "./deno/echo.ts";
 
-const echo = createEcho(readSettings("deno serve --parallel --allow-net --allow-env serve.ts"));
+const echo = createEcho(
+  readSettings("deno serve --parallel --allow-net --allow-env serve.ts", { listen: false }),
+);
 
 // `deno serve` owns the listener: its --port/--host (or DENO_SERVE_ADDRESS) decide the address.
 const ignored = ["PORT", "HOST"].filter((name) => Deno.env.get(name));

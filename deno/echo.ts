@@ -13,7 +13,7 @@ import { createHandler, internalError } from "../lib/handler.ts";
 import { healthcheck } from "../lib/healthcheck.ts";
 import { BroadcastChannel } from "node:worker_threads";
 import { FLEET_CHANNEL, type FleetChannel } from "../lib/channel_fleet.ts";
-import { createLogger } from "../lib/log.ts";
+import { createLogger, describeError } from "../lib/log.ts";
 import { joinProcessFleet } from "../lib/process_fleet.ts";
 import {
   EchoSession,
@@ -129,29 +129,58 @@ function writeAll(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Starts Echo on Deno's native HTTP server and WebSocket. */
-export function serve(settings: Settings, options: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
+/**
+ * How long after its listener failed Echo listens again. Deno.serve's accept loop ends for good on an
+ * accept error such as EMFILE (no file descriptor left): unhandled, its rejected `finished` ended the
+ * process (docs/limits.md, "File descriptors"). The open connections live on meanwhile.
+ */
+const RELISTEN_MS = 1000;
+
+/** Starts Echo on Deno's native HTTP server and WebSocket; listens again whenever the listener fails. */
+export function serve(settings: Settings, options: ServeOptions = {}): void {
   const { config, tls } = settings;
   const echo = createEcho(settings, options);
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    ...tls,
-    onListen: echo.onListen,
-    onError: (error) => internalError(error, echo.context),
-  }, echo.fetch);
+  const { context } = echo;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  const listen = (onListen: (address: Deno.NetAddr) => void) => {
+    // After the first time, on the port actually bound (onListen recorded it).
+    server = Deno.serve({
+      hostname: config.host,
+      port: context.config.port,
+      ...tls,
+      onListen,
+      onError: (error) => internalError(error, context),
+    }, echo.fetch);
+    server.finished.catch(relisten);
+  };
+  const relisten = (error: unknown) => {
+    if (context.hub.draining) return;
+    context.logger.log("warn", "listener failed", { error: describeError(error), retryMs: RELISTEN_MS });
+    setTimeout(() => {
+      try {
+        listen((address) => context.logger.log("info", "listening again", { port: address.port }));
+      } catch (again) {
+        relisten(again);
+      }
+    }, RELISTEN_MS);
+  };
+  listen(echo.onListen);
 
-  const stop = () => shutDown(echo.context, { stopListening: () => server.shutdown(), exit: Deno.exit });
+  const stop = () =>
+    shutDown(context, {
+      // A listener that failed has nothing left to stop.
+      stopListening: () => server.shutdown().catch(() => {}),
+      exit: Deno.exit,
+    });
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     try {
       Deno.addSignalListener(signal, stop);
     } catch (error) {
       // Deno Deploy runs isolates without OS signals and may refuse the listener; the platform
       // drains and stops isolates itself there, so serving without a drain is the right outcome.
-      echo.context.logger.log("debug", "no signal listener", { signal, error: String(error) });
+      context.logger.log("debug", "no signal listener", { signal, error: String(error) });
     }
   }
-  return server;
 }
 
 /** What Deno's server-side WebSocket has no API for. */
@@ -236,18 +265,37 @@ class DenoSocket implements Peer, EventListenerObject {
   bufferedAmount(): number {
     return this.#socket.bufferedAmount;
   }
+  /**
+   * Deno's server WebSocket ends the TCP connection, close frame unsent, when a message arrives after
+   * `close()` (docs/limits.md, "Close frames on Deno"). A getter: no field on each connection.
+   */
+  get losesCloseToLateInput(): boolean {
+    return true;
+  }
   close(code: number, reason: string): void {
     this.#socket.close(code, reason);
   }
 }
 
-/** Reads flags and environment; prints help or a bad option's error and exits. */
-export function readSettings(program: string, args: readonly string[] = Deno.args): Settings {
+/**
+ * Reads flags and environment; prints help or a bad option's error and exits. Asks for env access first,
+ * then for net access: `listen` (`deno run`) to the configured address it will open; otherwise (`deno
+ * serve`, which allows its own listening address, and the healthcheck) to any host, which the fleet's
+ * engine (`FLEET_URL`) and the healthcheck connect to, so that every Deno command fails the same way
+ * without `--allow-net`.
+ */
+export function readSettings(
+  program: string,
+  options: { listen: boolean },
+  args: readonly string[] = Deno.args,
+): Settings {
+  requirePermission({ name: "env" }, "env access (--allow-env) to read its configuration", program);
   const settings = loadConfig(args, {
     env: Deno.env.toObject(),
     program,
     exit: Deno.exit,
-    // Called only when TLS_CERT_FILE and TLS_KEY_FILE are set, so Deploy needs no file access.
+    // Called only when TLS_CERT_FILE and TLS_KEY_FILE are set, so Deploy needs no file access. A missing
+    // --allow-read is reported by loadConfig as the file it could not read.
     readTextFile: Deno.readTextFileSync,
     isTerminal: Deno.stdout.isTerminal(),
   });
@@ -255,6 +303,12 @@ export function readSettings(program: string, args: readonly string[] = Deno.arg
     console.error("echo: WORKERS: only Bun starts workers; on Deno run `deno serve --parallel serve.ts`");
     Deno.exit(2);
   }
+  const address = `${settings.config.host}:${settings.config.port}`;
+  requirePermission(
+    options.listen ? { name: "net", host: address } : { name: "net" },
+    options.listen ? `net access (--allow-net) to listen on ${address}` : "net access (--allow-net)",
+    program,
+  );
   return settings;
 }
 
@@ -264,7 +318,7 @@ export function readSettings(program: string, args: readonly string[] = Deno.arg
  * certificate as its authority: a self-signed certificate for `localhost` passes (docs/deploy.md).
  */
 export async function runHealthcheck(program: string, args: readonly string[]): Promise<never> {
-  const settings = readSettings(`${program} healthcheck`, args);
+  const settings = readSettings(`${program} healthcheck`, { listen: false }, args);
   const client = settings.tls && Deno.createHttpClient({ caCerts: [settings.tls.cert] });
   const { code, message } = await healthcheck(
     settings,
@@ -272,4 +326,21 @@ export async function runHealthcheck(program: string, args: readonly string[]): 
   );
   (code === 0 ? console.log : console.error)(message);
   return Deno.exit(code);
+}
+
+/**
+ * Exits 2 with one line naming the permission and the command that grants it, unless Deno has granted
+ * it. Asked before the first use, so that Echo neither dies with an uncaught `NotCapable` and its stack
+ * trace nor, on a terminal, stops at Deno's interactive prompt (a server has nobody to answer it).
+ */
+function requirePermission(descriptor: Deno.PermissionDescriptor, what: string, program: string): void {
+  let state: Deno.PermissionState;
+  try {
+    state = Deno.permissions.querySync(descriptor).state;
+  } catch {
+    return; // a host without the permissions API (an embedder): the first use reports it instead
+  }
+  if (state === "granted") return;
+  console.error(`echo: needs ${what}; start it with: ${program}`);
+  Deno.exit(2);
 }

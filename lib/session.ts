@@ -45,6 +45,12 @@ export interface Peer {
   ping?(): void;
   /** Drops the TCP connection without a closing handshake. */
   terminate?(): void;
+  /**
+   * True where the runtime abandons a close frame it was asked to send when a message from the client
+   * arrives before the frame is written, and then ends the TCP connection (Deno: docs/limits.md,
+   * "Close frames on Deno"). The session then sends the close frame only once the client has paused.
+   */
+  readonly losesCloseToLateInput?: boolean;
 }
 
 /** Wraps each connection's peer: how a test fixture breaks the echo without touching Echo's logic. */
@@ -67,7 +73,10 @@ export const CLOSE = {
   INTERNAL_ERROR: 1011,
 } as const;
 
-/** How often a connection waiting to close checks whether its client has read the queued echoes. */
+/**
+ * How often a connection waiting to close checks that its client has read the queued echoes and sent
+ * nothing since the last check (a peer that {@link Peer.losesCloseToLateInput}).
+ */
 export const DRAIN_POLL_MS = 50;
 
 /** How long a closing handshake may take before the connection is dropped. */
@@ -84,7 +93,10 @@ export class EchoSession implements Member {
   /** Whether a knob acts on the number of echoes (`close`+`after`, `drop_after`). */
   #countsEchoes: boolean;
   #lastHeard = Date.now();
-  /** Set by every frame; the keepalive sweep turns it into `#lastHeard` (no clock read per message). */
+  /**
+   * Set by every frame; the keepalive sweep turns it into `#lastHeard` (no clock read per message). Once
+   * closing, the sweep leaves it alone and `#closeWhenQuiet` reads it instead: one field for both.
+   */
   #heardSinceSweep = false;
   #pinged = false;
   #closingSince: number | undefined;
@@ -135,7 +147,7 @@ export class EchoSession implements Member {
    */
   receive(message: Message): void {
     this.heard();
-    if (this.#closingSince !== undefined) return; // the close frame already told the client why
+    if (this.#closingSince !== undefined) return; // the close frame (sent or waiting) tells the client why
     const counted = this.connection.messagesIn;
     try {
       if (exceedsBytes(message, this.#context.config.maxMessageBytes)) return this.#tooBig(message);
@@ -264,9 +276,14 @@ export class EchoSession implements Member {
     this.#heardSinceSweep = true;
   }
 
-  /** Starts the closing handshake from the server's side. */
+  /**
+   * Starts the closing handshake from the server's side: every close Echo starts (the knobs, 1009, 1008,
+   * 1011, 1001) comes here. Messages from then on are read and ignored.
+   */
   close(code: number, reason: string): void {
-    if (this.#beginClosing()) this.#sendClose(code, reason);
+    if (!this.#beginClosing()) return;
+    if (this.#peer.losesCloseToLateInput) this.#closeWhenQuiet(code, reason);
+    else this.#sendClose(code, reason);
   }
 
   /** Marks the session closing and stops its knobs; false when it already was closing. */
@@ -361,22 +378,24 @@ export class EchoSession implements Member {
       limit: this.#context.config.maxBufferedBytes,
       why,
     });
-    const reason = `send buffer limit exceeded: ${why}`;
-    if (this.#peer.pause) return this.close(CLOSE.POLICY, reason);
-    this.#closeWhenDrained(CLOSE.POLICY, reason);
+    this.close(CLOSE.POLICY, `send buffer limit exceeded: ${why}`);
   }
 
   /**
-   * For a runtime that cannot stop reading (Deno): it abandons a closing handshake whose close frame
-   * waits behind unread echoes while the client keeps sending, and the client then sees only the TCP
-   * connection end. So echoing stops now, and the close frame goes out once the client has read the
-   * queue, or after the idle timeout (at least CLOSE_TIMEOUT_MS) if it never does.
+   * For a runtime that loses a close frame to a message arriving before the frame is written (Deno):
+   * the client may still be sending (messages written in one burst, or a flood), and its echoes may
+   * still be queued unread, which delays the frame. So echoing stops now, and the close frame goes out
+   * once the queue is empty and no message arrived for a whole DRAIN_POLL_MS; a client that never
+   * pauses or never reads gets it after the idle timeout (at least CLOSE_TIMEOUT_MS), and then may
+   * see only the TCP connection end.
    */
-  #closeWhenDrained(code: number, reason: string): void {
-    if (!this.#beginClosing()) return;
+  #closeWhenQuiet(code: number, reason: string): void {
     const deadline = Date.now() + Math.max(this.#context.config.idleTimeoutSeconds * 1000, CLOSE_TIMEOUT_MS);
+    this.#heardSinceSweep = false;
     const poll = setInterval(() => {
-      if (this.#peer.bufferedAmount() > 0 && Date.now() < deadline) return;
+      const quiet = !this.#heardSinceSweep && this.#peer.bufferedAmount() === 0;
+      this.#heardSinceSweep = false;
+      if (!quiet && Date.now() < deadline) return;
       clearInterval(poll);
       this.#sendClose(code, reason);
     }, DRAIN_POLL_MS);

@@ -65,6 +65,11 @@ class PausingPeer extends FakePeer {
   }
 }
 
+/** A peer of a runtime that cannot stop reading and loses a close frame to a late message (Deno's shape). */
+class LateInputPeer extends FakePeer {
+  readonly losesCloseToLateInput = true;
+}
+
 interface Setup<P extends FakePeer> {
   peer: P;
   context: Context;
@@ -292,7 +297,10 @@ describe("EchoSession: flow control", () => {
   });
 
   test('"queued" without pause past MAX_BUFFERED_BYTES stops echoing at once and logs a warning', async () => {
-    const { peer, session, connection, events } = setup({ config: { maxBufferedBytes: 1024 } });
+    const { peer, session, connection, events } = setup({
+      peer: new LateInputPeer(),
+      config: { maxBufferedBytes: 1024 },
+    });
     peer.status = "queued";
     session.receive("x".repeat(1000));
     session.receive("x".repeat(25));
@@ -305,8 +313,8 @@ describe("EchoSession: flow control", () => {
     assert.equal(warning?.limit, 1024);
     session.receive("after");
     assert.equal(peer.sends.length, 2, "nothing more is echoed once over the cap");
-    // Without pause (Deno), the close frame waits until the client has read the queue: sent behind
-    // unread echoes while the client keeps sending, Deno would abandon it.
+    // On Deno the close frame waits until the client has read the queue: sent behind unread echoes
+    // while the client keeps sending, Deno would abandon it.
     await sleep(DRAIN_POLL_MS * 3);
     assert.equal(peer.closes.length, 0, "no close while echoes are still queued");
     peer.buffered = 0;
@@ -321,7 +329,10 @@ describe("EchoSession: flow control", () => {
   test("a session waiting for its queue to drain closes after the idle timeout if it never does", {
     timeout: 15_000,
   }, async () => {
-    const { peer, session } = setup({ config: { maxBufferedBytes: 1024, idleTimeoutSeconds: 0 } });
+    const { peer, session } = setup({
+      peer: new LateInputPeer(),
+      config: { maxBufferedBytes: 1024, idleTimeoutSeconds: 0 },
+    });
     peer.status = "queued";
     session.receive("x".repeat(2000));
     assert.equal(peer.closes.length, 0);
@@ -331,14 +342,14 @@ describe("EchoSession: flow control", () => {
     session.closed(1006, "", { clean: false });
   });
 
-  test('"dropped" closes with 1008 (at once on a runtime that pauses), logs, and counts no echo', async () => {
-    for (const peer of [new PausingPeer(), new FakePeer()]) {
+  test('"dropped" closes with 1008 (at once unless late input loses it), logs, and counts no echo', async () => {
+    for (const peer of [new PausingPeer(), new FakePeer(), new LateInputPeer()]) {
       const { session, connection, events } = setup({ peer });
       peer.status = "dropped";
       session.receive("lost");
       assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 4 });
       assert.deepEqual(sentTraffic(connection), { messages: 0, bytes: 0 });
-      if (!(peer instanceof PausingPeer)) {
+      if (peer instanceof LateInputPeer) {
         await sleep(DRAIN_POLL_MS * 3);
       }
       assert.equal(peer.closes.length, 1);
@@ -348,6 +359,53 @@ describe("EchoSession: flow control", () => {
       assert.equal(events.find((e) => e.event === "overflow")?.level, "warn");
       session.closed(1008, "", { clean: true });
     }
+  });
+});
+
+describe("EchoSession: closing where late input loses the close frame (Deno)", () => {
+  test("the close frame waits until no message has arrived for a whole poll", async () => {
+    const { peer, session, connection } = setup({
+      peer: new LateInputPeer(),
+      knobs: { close: { code: 4001, reason: "bye", after: 1 } },
+    });
+    session.receive("one");
+    assert.equal(peer.sends.length, 1);
+    assert.deepEqual(peer.closes, [], "not at once: the client may still be sending");
+    // A client that keeps sending holds the frame back; its messages are neither echoed nor counted.
+    // (A flood on a timer shorter than the poll's fires first even after a stall of the loaded machine.)
+    const flood = setInterval(() => session.receive("late"), DRAIN_POLL_MS / 5);
+    await sleep(DRAIN_POLL_MS * 4);
+    clearInterval(flood);
+    assert.deepEqual(peer.closes, []);
+    assert.equal(peer.sends.length, 1);
+    assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 3 });
+    await sleep(DRAIN_POLL_MS * 3);
+    assert.deepEqual(peer.closes, [{ code: 4001, reason: "bye" }]);
+    session.closed(4001, "bye", { clean: true });
+  });
+
+  test("a client that never pauses gets the close frame at the deadline", { timeout: 15_000 }, async () => {
+    const { peer, session } = setup({ peer: new LateInputPeer(), config: { idleTimeoutSeconds: 0 } });
+    session.close(CLOSE.GOING_AWAY, "server shutting down");
+    const flood = setInterval(() => session.receive("x"), DRAIN_POLL_MS / 5);
+    try {
+      await sleep(CLOSE_TIMEOUT_MS - 1_000);
+      assert.deepEqual(peer.closes, []);
+      await sleep(1_000 + DRAIN_POLL_MS * 4);
+      assert.deepEqual(peer.closes, [{ code: 1001, reason: "server shutting down" }]);
+    } finally {
+      clearInterval(flood);
+    }
+    session.closed(1006, "", { clean: false });
+  });
+
+  test("a second close while waiting changes nothing; closed() stops the wait", async () => {
+    const { peer, session } = setup({ peer: new LateInputPeer() });
+    session.close(1008, "first");
+    session.close(1001, "second");
+    session.closed(1006, "", { clean: false });
+    await sleep(DRAIN_POLL_MS * 3);
+    assert.deepEqual(peer.closes, [], "the socket is gone: no close frame to send");
   });
 });
 
