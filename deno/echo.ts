@@ -11,6 +11,8 @@ import { type Context, createContext } from "../lib/context.ts";
 import { DENO_EXTENSIONS } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
 import { createLogger } from "../lib/log.ts";
+import { redisStore } from "../lib/redis_store.ts";
+import { SharedFleet } from "../lib/shared_fleet.ts";
 import {
   EchoSession,
   type Message,
@@ -22,6 +24,8 @@ import {
   unwrapped,
 } from "../lib/session.ts";
 import { messageSize } from "../lib/utf8.ts";
+import { denoKv } from "./kv.ts";
+import { denoRedis } from "./redis.ts";
 
 /** Lets a caller (a test fixture, an embedding program) wrap each connection's socket. */
 export interface ServeOptions {
@@ -53,6 +57,11 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     pid: Deno.pid,
     unsupportedKnobs: DENO_MISSING_KNOBS,
   });
+  const url = config.fleetUrl;
+  if (url) {
+    const store = url.engine === "kv" ? denoKv(url) : redisStore(denoRedis(url));
+    context.fleet.push(new SharedFleet(store, url, context).start());
+  }
   const opening: Opening = { context, wrap: options.peer ?? unwrapped };
   const handler = createHandler((request, connection) => upgrade(request, connection, opening), context);
   return {

@@ -8,6 +8,8 @@ import { acceptValue } from "./accept.ts";
 import type { Config } from "./config.ts";
 import { type Connection, receivedTraffic, sentTraffic } from "./connection.ts";
 import { declineReason, type ExtensionPolicy } from "./deflate.ts";
+import type { FleetSource } from "./fleet.ts";
+import { askFleet, heldBy } from "./fleet_lookup.ts";
 import { checkHandshake } from "./handshake.ts";
 import type { ProcessIdentity } from "./process.ts";
 import type { Hub } from "./hub.ts";
@@ -25,6 +27,8 @@ export interface InfoOptions {
   extensions: ExtensionPolicy;
   /** Which of several processes or isolates sharing the port answered. */
   process?: ProcessIdentity;
+  /** Where a tag this process does not hold is looked for (lib/fleet_lookup.ts). */
+  fleet?: readonly FleetSource[];
 }
 
 /** Fields left out of other clients' connections unless `INFO_DETAILS=full`. */
@@ -49,6 +53,12 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   // Oldest first: the hub keeps its members in no particular order.
   const live = connections.filter(chosen).sort((a, b) => a.id - b.id);
   const recent = registry.recent.filter(chosen);
+  const fleet = options.fleet ?? [];
+  const remote = tag !== null && live.length + recent.length === 0 && fleet.length > 0
+    ? await askFleet(tag, fleet)
+    : undefined;
+  const elsewhere = (list: "live" | "recent") =>
+    remote?.matches.flatMap((match) => match[list].map((r) => heldBy(r, match.member))) ?? [];
   const body = {
     echo: { version: VERSION },
     runtime: { name: options.runtime.slice(0, space), version },
@@ -61,8 +71,9 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
         "/info?tag=YOUR_TAG shows your own in full)",
     ...(tag === null ? {} : { tag }),
     totals,
-    live: await Promise.all(live.map((c) => record(c, full, options))),
-    recent: await Promise.all(recent.map((c) => record(c, full, options))),
+    ...(fleet.length > 0 ? { fleet: remote?.sources ?? fleet.map((source) => source.status()) } : {}),
+    live: [...await Promise.all(live.map((c) => record(c, full, options))), ...elsewhere("live")],
+    recent: [...await Promise.all(recent.map((c) => record(c, full, options))), ...elsewhere("recent")],
     ...(hasHandshakeHeaders(request) ? { dryRun: await dryRun(request, options) } : {}),
   };
   return new Response(JSON.stringify(body, null, 2) + "\n", {
@@ -70,7 +81,15 @@ export async function infoResponse(request: Request, options: InfoOptions): Prom
   });
 }
 
-async function record(c: Connection | ClosedConnection, full: boolean, options: InfoOptions) {
+/**
+ * One connection as `/info` shows it: in full, or without {@link PRIVATE_FIELDS}. The shared fleet
+ * (lib/shared_fleet.ts) stores the full form, so a replica answers for another exactly as it would.
+ */
+export async function record(
+  c: Connection | ClosedConnection,
+  full: boolean,
+  options: Pick<InfoOptions, "extensions">,
+): Promise<Record<string, unknown>> {
   const note = declineReason(c.request.extensions, c.extensions, options.extensions);
   const out = {
     id: c.id,
