@@ -2,7 +2,7 @@
  * The shared fleet's Redis connection on Deno, which has no built-in client: the `redis` npm
  * client, an optional dependency imported only here, only when FLEET_URL names Redis, so the echo
  * path loads no package. Its offline queue is off (a command fails at once while the server is
- * unreachable) and it reconnects with a backoff capped at 2 s. It reads `REDIS_DEBUG_MAINTENANCE`
+ * unreachable) and it reconnects with a backoff capped at 1 s. It reads `REDIS_DEBUG_MAINTENANCE`
  * from the environment (without env access its connect loops forever); `--allow-env` grants it.
  *
  * @module
@@ -19,7 +19,7 @@ export function denoRedis(url: FleetUrl): RedisConnection {
     const client = createClient({
       url: url.href(),
       disableOfflineQueue: true,
-      socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(250 * 2 ** retries, 2000) },
+      socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 1000) },
     });
     client.on("error", (error: Error) => lastError = error.message);
     client.on("ready", () => generation++);

@@ -105,6 +105,7 @@ function showRecord(record) {
     ["101 Sec-WebSocket-Protocol", s.protocol],
   ]);
   if (record.extensionsNote) pairs(list, [["why no extension", record.extensionsNote]]);
+  if (record.member) pairs(list, [["held by", "member " + record.member.id + " (pid " + record.member.pid + ")"]]);
   if (record.knobs && Object.keys(record.knobs).length) pairs(list, [["knobs", JSON.stringify(record.knobs)]]);
   if (record.pings && record.pings.sent) {
     pairs(list, [["pings", record.pings.sent + " sent, " + record.pings.pongs + " pongs back"]]);
@@ -119,7 +120,12 @@ function showRecord(record) {
   section.append(title, list);
   return section;
 }
+// Behind a load balancer /info may reach another replica, which learns of a new connection through
+// FLEET_URL's engine within a second: a miss while the socket is open is asked again, a few times.
+let misses = 0;
+let retry;
 async function refreshServer() {
+  clearTimeout(retry);
   const tag = $("tag").value;
   const status = $("server-status");
   try {
@@ -129,12 +135,15 @@ async function refreshServer() {
     status.textContent = info.runtime.name + " " + info.runtime.version + ", Echo " + info.echo.version +
       ": " + records.length + " connection(s) tagged " + JSON.stringify(tag);
     $("server-records").replaceChildren(...records.map(showRecord));
+    if (records.length > 0) misses = 0;
+    else if (ws && ws.readyState === 1 && ++misses <= 10) retry = setTimeout(refreshServer, 500);
   } catch (error) {
     status.textContent = "could not read /info: " + error;
   }
 }
 function connect() {
   if (ws && ws.readyState < 2) ws.close(1000, "reconnect");
+  misses = 0;
   const url = new URL($("url").value);
   url.searchParams.set("tag", $("tag").value);
   for (const field of document.querySelectorAll("[data-knob]")) {

@@ -54,6 +54,8 @@ export interface FleetStore {
 export const FLEET_TIMING = {
   /** Between two batches. */
   flushMs: 1000,
+  /** How often a new tagged connection or a close is looked for, to be written without waiting a batch. */
+  tickMs: 250,
   /** A heartbeat older than this: the member's live records are not believed. */
   staleMs: 3500,
   /** How long a tag's value is kept (its closed connections stay findable that long). */
@@ -64,8 +66,8 @@ export const FLEET_TIMING = {
   memberTtlMs: 60_000,
   /** Longest wait for one engine call. */
   timeoutMs: 1000,
-  /** Longest pause between tries while the engine is unreachable. */
-  maxBackoffMs: 2000,
+  /** Longest pause between tries while the engine is unreachable (they start `tickMs` apart and double). */
+  maxBackoffMs: 1000,
 };
 
 /** What bounds a batch and its values. */
@@ -203,6 +205,9 @@ export class SharedFleet implements FleetSource {
   #flushing = false;
   #failures = 0;
   #retryAt = 0;
+  #lastFlush = 0;
+  /** The newest closed connection the last batch saw. */
+  #lastClosed: Connection | undefined;
   #generation: number;
   /** Per tag: the fingerprint last written and when. Bounded by the tags this member holds. */
   #written = new Map<string, { print: string; at: number }>();
@@ -223,10 +228,16 @@ export class SharedFleet implements FleetSource {
     this.#status = { source: this.name, available: false, reason: `connecting to ${url.shown}` };
   }
 
-  /** Writes a first batch now and one every `flushMs` after. */
+  /**
+   * Writes a first batch now and one every `flushMs` after, or sooner when a connection with a new tag
+   * opened or a tagged one closed: a page that just connected through one replica asks another for
+   * its record a moment later.
+   */
   start(): this {
     void this.flush();
-    this.#timer = setInterval(() => void this.flush(), this.#timing.flushMs);
+    this.#timer = setInterval(() => {
+      if (this.#now() - this.#lastFlush >= this.#timing.flushMs || this.#news()) void this.flush();
+    }, this.#timing.tickMs);
     return this;
   }
 
@@ -235,6 +246,8 @@ export class SharedFleet implements FleetSource {
     const now = this.#now();
     if (this.#closed || this.#flushing || now < this.#retryAt) return;
     this.#flushing = true;
+    this.#lastFlush = now;
+    this.#lastClosed = this.#host.registry.recent.at(-1);
     try {
       if (this.#store.generation !== this.#generation) {
         // A new connection to the engine: it may be a restarted server that lost everything.
@@ -321,6 +334,16 @@ export class SharedFleet implements FleetSource {
       .finally(() => this.#store.close());
   }
 
+  /** Whether a live connection has a tag not written yet, or a tagged connection closed since the last batch. */
+  #news(): boolean {
+    const closed = this.#host.registry.recent.at(-1);
+    if (closed !== this.#lastClosed && closed?.tag != null) return true;
+    for (const { connection: { tag } } of this.#host.hub.members) {
+      if (tag !== null && tag.length <= FLEET_LIMITS.tagChars && !this.#written.has(tag)) return true;
+    }
+    return false;
+  }
+
   /** This member's tagged connections, live and recently closed, by tag (newest kept when many). */
   #held(): Map<string, Held> {
     const held = new Map<string, Held>();
@@ -369,7 +392,7 @@ export class SharedFleet implements FleetSource {
     if (this.#closed) return;
     this.#failures++;
     this.#retryAt = now +
-      Math.min(this.#timing.flushMs * 2 ** (this.#failures - 1), this.#timing.maxBackoffMs);
+      Math.min(this.#timing.tickMs * 2 ** (this.#failures - 1), this.#timing.maxBackoffMs);
     const message = this.#url.scrub(describeError(error).split("\n")[0]);
     const reason = `cannot reach ${this.#url.shown}: ${message}`;
     this.#status = { source: this.name, available: false, reason };
