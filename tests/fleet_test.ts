@@ -141,11 +141,8 @@ async function everyTagFromEveryMember(servers: RunningServer[], prefix: string)
 function twoMembers(entry: Entry, fleetUrl: () => string, permissions?: () => string[]) {
   const servers: RunningServer[] = [];
   before(async () => {
-    for (let i = 0; i < 2; i++) {
-      servers.push(
-        await startServer(entry, { env: { FLEET_URL: fleetUrl() }, permissions: permissions?.() }),
-      );
-    }
+    const options = () => ({ env: { FLEET_URL: fleetUrl() }, permissions: permissions?.() });
+    servers.push(...await Promise.all([startServer(entry, options()), startServer(entry, options())]));
   }, LONG);
   after(async () => {
     await Promise.all(servers.map((server) => server.stop()));
