@@ -60,7 +60,7 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
   const url = config.fleetUrl;
   if (url) {
     const store = url.engine === "kv" ? denoKv(url) : redisStore(denoRedis(url));
-    context.fleet.push(new SharedFleet(store, url, context).start());
+    context.fleet.push(new SharedFleet(store, url, context).start({ unref: Deno.unrefTimer }));
   }
   const opening: Opening = { context, wrap: options.peer ?? unwrapped };
   const handler = createHandler((request, connection) => upgrade(request, connection, opening), context);

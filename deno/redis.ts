@@ -23,6 +23,8 @@ export function denoRedis(url: FleetUrl): RedisConnection {
     });
     client.on("error", (error: Error) => lastError = error.message);
     client.on("ready", () => generation++);
+    // Its socket must not hold the process open: `deno serve` exits on SIGTERM once nothing is pending.
+    client.unref();
     // The first batch waits for the first connection or its first failure, not longer.
     await Promise.race([client.connect(), new Promise((resolve) => client.once("error", resolve))])
       .catch(() => {});

@@ -7,14 +7,17 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
-import { ENTRIES, type Entry, type RunningServer, runToExit, startServer } from "./support/server.ts";
+import { ENTRIES, type Entry, ROOT, type RunningServer, runToExit, startServer } from "./support/server.ts";
+import { freePort } from "./support/nginx.ts";
 import { type RunningRedis, startRedis } from "./support/redis.ts";
 
 const LONG = { timeout: 60_000 };
+const BIN = `${ROOT}node_modules/.bin/`;
 const CONNECTIONS = 20;
 
 /** A tagged client, the member holding its connection, and everything that went wrong for it. */
@@ -55,6 +58,29 @@ async function info(server: RunningServer, tag?: string) {
   const response = await fetch(`${server.http}/info${query}`);
   assert.equal(response.status, 200);
   return await response.json();
+}
+
+/** GET /info?tag= on a fresh TCP connection, so that the kernel picks an isolate for each request. */
+function freshInfo(port: number, tag: string): Promise<{ process: { id: string }; live: unknown[] }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(`GET /info?tag=${tag} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    });
+    let text = "";
+    socket.on("data", (chunk: Buffer) => text += chunk.toString());
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head, body] = [
+        text.slice(0, text.indexOf("\r\n\r\n")),
+        text.slice(text.indexOf("\r\n\r\n") + 4),
+      ];
+      // A chunked body, as one chunk or several: keep the JSON between the chunk-size lines.
+      const json = /transfer-encoding: chunked/i.test(head)
+        ? body.split("\r\n").filter((_, i) => i % 2 === 1).join("")
+        : body;
+      resolve(JSON.parse(json));
+    });
+  });
 }
 
 /** Polls `check` until true; fails after `ms`. Returns how long it took. */
@@ -225,6 +251,72 @@ describe("deno: two processes sharing one KV file", () => {
 
   test("every /info?tag= from each process finds its connection, live and after close", LONG, async () => {
     await everyTagFromEveryMember(servers, "deno-kv");
+  });
+});
+
+describe("deno serve --parallel: isolates sharing one Redis", () => {
+  let redis: RunningRedis;
+  let server: RunningServer;
+  before(async () => redis = await startRedis(), LONG);
+  before(async () => {
+    const port = await freePort();
+    const serve: Entry = {
+      name: "deno",
+      command: () => [
+        `${BIN}deno`,
+        "serve",
+        "--parallel",
+        "--allow-net",
+        "--allow-env",
+        "--port",
+        `${port}`,
+        "serve.ts",
+      ],
+    };
+    server = await startServer(serve, { env: { DENO_JOBS: "2", FLEET_URL: redis.url, PORT: "1" } });
+  }, LONG);
+  after(async () => {
+    await server?.stop();
+    await redis?.stop();
+  }, LONG);
+
+  test("each isolate is a member: every lookup on the shared port finds every tag", LONG, async () => {
+    // The second isolate may still be starting when the first answers.
+    const started = new Set<string>();
+    await until("both isolates answering", async () => {
+      started.add((await freshInfo(server.port, "-")).process.id);
+      return started.size === 2;
+    });
+    const clients = [];
+    for (let i = 0; i < 8; i++) clients.push(await openTagged(server, `serve-${i}`));
+    for (const client of clients) {
+      await until(`${client.tag} found 4 times in a row`, async () => {
+        for (let i = 0; i < 4; i++) {
+          if ((await freshInfo(server.port, client.tag)).live.length !== 1) return false;
+        }
+        return true;
+      });
+    }
+    const members = new Set<string>();
+    for (const client of clients) {
+      for (let i = 0; i < 4; i++) {
+        const body = await freshInfo(server.port, client.tag);
+        assert.equal(body.live.length, 1, JSON.stringify(body));
+        members.add(body.process.id);
+      }
+      client.ws.close(1000);
+    }
+    assert.equal(members.size, 2, "both isolates answered");
+  });
+
+  test("SIGTERM still ends the process: the fleet holds nothing open", LONG, async () => {
+    const exited = new Promise((resolve) => server.process.once("exit", resolve));
+    server.process.kill("SIGTERM");
+    const outcome = await Promise.race([
+      exited.then(() => "exited"),
+      sleep(20_000).then(() => "still running"),
+    ]);
+    assert.equal(outcome, "exited");
   });
 });
 
