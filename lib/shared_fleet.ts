@@ -59,7 +59,7 @@ export const FLEET_TIMING = {
   /** A heartbeat older than this: the member's live records are not believed. */
   staleMs: 3500,
   /** How long a tag's value is kept (its closed connections stay findable that long). */
-  tagTtlMs: 10 * 60_000,
+  tagTtlMs: 5 * 60_000,
   /** A live tag unchanged this long is written again, before its value expires. */
   refreshMs: 60_000,
   /** A heartbeat this old is deleted (its member is long gone). */
@@ -72,8 +72,11 @@ export const FLEET_TIMING = {
 
 /** What bounds a batch and its values. */
 export const FLEET_LIMITS = {
-  /** Tag values in one batch; more wait for the next. */
-  writesPerFlush: 256,
+  /**
+   * Tag values in one batch; more wait for the next. With a batch at most every `tickMs`, a member
+   * writes at most 512 values a second, each kept `tagTtlMs`, however fast tagged clients churn.
+   */
+  writesPerFlush: 128,
   /** Newest live, and newest closed, connections stored per tag and member. */
   recordsPerTag: 16,
   /** Deno KV refuses values over 64 KiB. */
