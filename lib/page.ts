@@ -105,7 +105,6 @@ function showRecord(record) {
     ["101 Sec-WebSocket-Protocol", s.protocol],
   ]);
   if (record.extensionsNote) pairs(list, [["why no extension", record.extensionsNote]]);
-  if (record.member) pairs(list, [["held by", "member " + record.member.id + " (pid " + record.member.pid + ")"]]);
   if (record.knobs && Object.keys(record.knobs).length) pairs(list, [["knobs", JSON.stringify(record.knobs)]]);
   if (record.pings && record.pings.sent) {
     pairs(list, [["pings", record.pings.sent + " sent, " + record.pings.pongs + " pongs back"]]);
