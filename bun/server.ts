@@ -15,6 +15,8 @@ import { bunExtensions, type DeflateMode } from "../lib/deflate.ts";
 import { createHandler, internalError } from "../lib/handler.ts";
 import { healthcheck, isHealthcheck } from "../lib/healthcheck.ts";
 import { createLogger } from "../lib/log.ts";
+import { redisStore } from "../lib/redis_store.ts";
+import { SharedFleet } from "../lib/shared_fleet.ts";
 import {
   DROPPED,
   EchoSession,
@@ -26,6 +28,7 @@ import {
   type SendResult,
   unwrapped,
 } from "../lib/session.ts";
+import { bunRedis } from "./redis.ts";
 
 /** Lets a caller (a test fixture, an embedding program) wrap each connection's socket. */
 export interface ServeOptions {
@@ -58,6 +61,9 @@ export function listen(settings: Settings, options: ServeOptions = {}): Listenin
     extensions: bunExtensions(config.deflate),
     pid: process.pid,
   });
+  if (config.fleetUrl) {
+    context.fleet.push(new SharedFleet(redisStore(bunRedis(config.fleetUrl)), config.fleetUrl, context).start());
+  }
   const opening: Opening = { context, wrap: options.peer ?? unwrapped };
   const handler = createHandler((request, connection) => {
     const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
@@ -231,6 +237,10 @@ export function start(options: ServeOptions = {}): Server<BunSocket> | undefined
     return undefined;
   }
   const settings = loadConfig(args, cliOptions(PROGRAM));
+  if (settings.config.fleetUrl?.engine === "kv") {
+    console.error("echo: FLEET_URL: kv: is Deno KV, which Bun does not have; use redis://host:port");
+    process.exit(2);
+  }
   if (settings.config.workers === 1) return serve(settings, options);
   startWorkers(settings);
   return undefined;

@@ -15,6 +15,8 @@ import { BroadcastChannel } from "node:worker_threads";
 import { FLEET_CHANNEL, type FleetChannel } from "../lib/channel_fleet.ts";
 import { createLogger, describeError } from "../lib/log.ts";
 import { joinProcessFleet } from "../lib/process_fleet.ts";
+import { redisStore } from "../lib/redis_store.ts";
+import { SharedFleet } from "../lib/shared_fleet.ts";
 import {
   EchoSession,
   type Message,
@@ -26,6 +28,8 @@ import {
   unwrapped,
 } from "../lib/session.ts";
 import { messageSize } from "../lib/utf8.ts";
+import { denoKv } from "./kv.ts";
+import { denoRedis } from "./redis.ts";
 
 /** Lets a caller (a test fixture, an embedding program) wrap each connection's socket. */
 export interface ServeOptions {
@@ -70,6 +74,11 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
       if (!listened && member.port) context.config.port = member.port;
     },
   });
+  const url = config.fleetUrl;
+  if (url) {
+    const store = url.engine === "kv" ? denoKv(url) : redisStore(denoRedis(url));
+    context.fleet.push(new SharedFleet(store, url, context).start({ unref: Deno.unrefTimer }));
+  }
   const opening: Opening = { context, wrap: options.peer ?? unwrapped };
   const handler = createHandler((request, connection) => upgrade(request, connection, opening), context);
   return {

@@ -8,6 +8,7 @@
 
 import { parseTrustProxy, type TrustProxy } from "./client_address.ts";
 import { DEFLATE_MODES, type DeflateMode } from "./deflate.ts";
+import { type FleetUrl, parseFleetUrl, redactFleetUrl } from "./fleet_url.ts";
 
 /** `public`: other connections without address, tag or identifying headers; `full`: everything. */
 export type InfoDetails = "public" | "full";
@@ -53,6 +54,8 @@ export interface Config {
   workers: number;
   /** Whether a WebSocket URL's query may ask for test knobs (`?delay=200`); `off` refuses them. */
   knobs: "on" | "off";
+  /** The shared engine replicas find each other's connections through; `null`: this process alone. */
+  fleetUrl: FleetUrl | null;
 }
 
 const MIB = 1024 * 1024;
@@ -77,6 +80,7 @@ export const DEFAULTS: Readonly<Config> = {
   trustProxy: null,
   workers: 1,
   knobs: "on",
+  fleetUrl: null,
 };
 
 /** A value that cannot be used; `message` is one line naming the option. */
@@ -95,6 +99,8 @@ interface Option<K extends keyof Config = keyof Config> {
   meaning: string;
   /** Returns the value, or throws an Error whose message says what was expected. */
   parse: Parse<Config[K]>;
+  /** How a bad value is quoted in the error (a URL's password must not be). */
+  quote?: (raw: string) => string;
 }
 
 function integer(min: number, max: number): Parse<number> {
@@ -137,8 +143,9 @@ function option<K extends keyof Config>(
   key: K,
   meaning: string,
   parse: Parse<Config[K]>,
+  quote?: (raw: string) => string,
 ): Option {
-  return { env, key, meaning, parse } as unknown as Option;
+  return { env, key, meaning, parse, quote } as unknown as Option;
 }
 
 /** Every option, in the order `--help` lists them. */
@@ -231,6 +238,13 @@ export const OPTIONS: readonly Option[] = [
     "test knobs (?delay=200) for WebSocket, HTTP echo, SSE: on, or off (403)",
     oneOf(["on", "off"] as const),
   ),
+  option(
+    "FLEET_URL",
+    "fleetUrl",
+    "replicas share /info through redis://[user:pass@]host:port[/db] or kv:[path]",
+    parseFleetUrl,
+    redactFleetUrl,
+  ),
 ];
 
 /** The flag that sets the option read from `env`: `MAX_MESSAGE_BYTES` → `--max-message-bytes`. */
@@ -267,7 +281,8 @@ function apply(config: Config, option: Option, raw: string, source: string): voi
   try {
     (config as unknown as Record<string, unknown>)[option.key] = option.parse(raw);
   } catch (error) {
-    throw new ConfigError(`${source}: ${(error as Error).message}, got ${JSON.stringify(raw)}`);
+    const quoted = option.quote ? option.quote(raw) : raw;
+    throw new ConfigError(`${source}: ${(error as Error).message}, got ${JSON.stringify(quoted)}`);
   }
 }
 

@@ -61,6 +61,7 @@ describe("DEFAULTS", () => {
       trustProxy: null,
       workers: 1,
       knobs: "on",
+      fleetUrl: null,
     });
   });
 });

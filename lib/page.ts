@@ -120,7 +120,12 @@ function showRecord(record) {
   section.append(title, list);
   return section;
 }
+// Behind a load balancer /info may reach another replica, which learns of a new connection through
+// FLEET_URL's engine within a second: a miss while the socket is open is asked again, a few times.
+let misses = 0;
+let retry;
 async function refreshServer() {
+  clearTimeout(retry);
   const tag = $("tag").value;
   const status = $("server-status");
   try {
@@ -133,6 +138,8 @@ async function refreshServer() {
       answeredBy + ": " + records.length + " connection(s) tagged " + JSON.stringify(tag);
     $("server-records").replaceChildren(...records.map(showRecord));
     explainExtensions(info.live[0]);
+    if (records.length > 0) misses = 0;
+    else if (ws && ws.readyState === 1 && ++misses <= 10) retry = setTimeout(refreshServer, 500);
   } catch (error) {
     status.textContent = "could not read /info: " + error;
   }
@@ -150,6 +157,7 @@ function explainExtensions(record) {
 }
 function connect() {
   if (ws && ws.readyState < 2) ws.close(1000, "reconnect");
+  misses = 0;
   const url = new URL($("url").value);
   url.searchParams.set("tag", $("tag").value);
   for (const field of document.querySelectorAll("[data-knob]")) {

@@ -12,6 +12,8 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { ENTRIES, ROOT, type RunningServer, startServer } from "./support/server.ts";
 import { handshakeHeaders, RawClient } from "./support/raw.ts";
 import { FLEETS, twoMembers } from "./support/fleets.ts";
+import { type RunningNginx, startNginx } from "./support/nginx.ts";
+import { type RunningRedis, startRedis } from "./support/redis.ts";
 
 const ARTIFACTS = join(ROOT, "tests", "artifacts");
 const LONG = { timeout: 60_000 };
@@ -271,5 +273,79 @@ for (const fleet of FLEETS) {
         }
       },
     );
+  });
+}
+
+for (const entry of ENTRIES) {
+  describe(`the page in Chromium through nginx to two ${entry.name} replicas sharing Redis`, () => {
+    let redis: RunningRedis;
+    const servers: RunningServer[] = [];
+    let nginx: RunningNginx;
+    let browser: Awaited<ReturnType<typeof launch>>;
+    // One step per hook: `bun test` gives each hook 5 s whatever its options say.
+    before(async () => redis = await startRedis(), LONG);
+    before(async () => {
+      const env = { FLEET_URL: redis.url };
+      servers.push(...await Promise.all([startServer(entry, { env }), startServer(entry, { env })]));
+    }, LONG);
+    before(async () => nginx = await startNginx(servers.map((server) => server.port)), LONG);
+    before(async () => browser = await launch(), LONG);
+    after(async () => {
+      await browser?.close();
+      await nginx?.stop();
+      await Promise.all(servers.map((server) => server.stop()));
+      await redis?.stop();
+    }, LONG);
+
+    test("shows the server view on every reload, whichever replica answers /info", LONG, async () => {
+      const page = await browser.context.newPage();
+      let fromOtherReplica = 0;
+      for (let reload = 0; reload < 6; reload++) {
+        await page.goto(`http://127.0.0.1:${nginx.port}/`);
+        const tag = await page.inputValue("#tag");
+        await page.click("#connect");
+        await page.locator("#browser-state", { hasText: "open" }).waitFor();
+        await page.fill("#text", `reload ${reload}`);
+        await page.click("#send-text");
+        const status = page.locator("#server-status", { hasText: "1 connection(s) tagged" });
+        await status.waitFor({ timeout: 15_000 });
+        assert.equal(await detail(page, "#server-records", "tag").textContent(), tag);
+        assert.match(
+          await detail(page, "#server-records", "request User-Agent").textContent() ?? "",
+          /Chrome/,
+        );
+        // The other replica learns of the connection within a second (the page retried meanwhile).
+        for (const server of servers) {
+          const deadline = Date.now() + 10_000;
+          const found = async () =>
+            (await (await fetch(`${server.http}/info?tag=${tag}`)).json()).live.length === 1;
+          while (!(await found())) {
+            assert.ok(Date.now() < deadline, `replica ${server.port} never learnt of ${tag}`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+        // nginx takes turns: of two refreshes in a row, one asks the replica not holding the connection.
+        for (let refresh = 0; refresh < 2; refresh++) {
+          const [response] = await Promise.all([
+            page.waitForResponse(/\/info\?tag=/),
+            page.click("#refresh"),
+          ]);
+          const body = await response.json();
+          assert.equal(body.live.length, 1, JSON.stringify(body));
+          // Records another member holds name it (a member's own may name itself, or nothing).
+          const holder = body.live[0].member?.id ?? body.process.id;
+          if (holder !== body.process.id) fromOtherReplica++;
+          await status.waitFor();
+          assert.equal(await detail(page, "#server-records", "tag").textContent(), tag);
+        }
+      }
+      assert.ok(
+        fromOtherReplica >= 6,
+        `${fromOtherReplica} of 12 refreshes answered through the shared view`,
+      );
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, `page-replicas-${entry.name}.png`), fullPage: true });
+      await page.close();
+    });
   });
 }

@@ -34,20 +34,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** deploy/nginx.conf with its listen port and upstream address replaced. */
-export async function nginxSite(listenPort: number, upstreamPort: number): Promise<string> {
+/** deploy/nginx.conf with its listen port and upstream address replaced (one `server` line per port). */
+export async function nginxSite(listenPort: number, upstreamPort: number | number[]): Promise<string> {
   const site = await readFile(join(ROOT, "deploy/nginx.conf"), "utf8");
+  const ports = [upstreamPort].flat();
   const replaced = site
     .replace(/listen 8080;/, `listen 127.0.0.1:${listenPort};`)
-    .replace(/server 127\.0\.0\.1:8181;/, `server 127.0.0.1:${upstreamPort};`);
-  if (replaced === site || !replaced.includes(String(upstreamPort))) {
+    .replace(/server 127\.0\.0\.1:8181;/, ports.map((port) => `server 127.0.0.1:${port};`).join(" "));
+  if (replaced === site || !replaced.includes(String(ports[0]))) {
     throw new Error("deploy/nginx.conf no longer has `listen 8080;` and `server 127.0.0.1:8181;`");
   }
   return replaced;
 }
 
-/** Starts nginx in front of `upstreamPort` and resolves once it accepts connections. */
-export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
+/** Starts nginx in front of `upstreamPort` (round robin over several) and resolves once it accepts connections. */
+export async function startNginx(upstreamPort: number | number[]): Promise<RunningNginx> {
   const dir = await mkdtemp(join(tmpdir(), "echo-nginx-"));
   const port = await freePort();
   // Without a master process nginx stays one process of the current user: no `user` switch
