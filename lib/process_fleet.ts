@@ -23,13 +23,16 @@ export function joinProcessFleet(
 ): ChannelFleet {
   const port = options.port ?? (() => context.config.port);
   const source = new ChannelFleet(channel, {
-    self: () => ({
-      id: context.process.id,
-      pid: context.process.pid,
-      live: context.hub.members.length,
-      totals: context.registry.totals(context.hub.connections()),
-      port: port(),
-    }),
+    self: () => {
+      const live = context.hub.connections();
+      return {
+        id: context.process.id,
+        pid: context.process.pid,
+        live: live.length,
+        totals: context.registry.totals(live),
+        port: port(),
+      };
+    },
     find: (tag) => ownConnections(tag, context),
   }, options);
   // First among the sources: the channel answers in about a millisecond, a shared engine over the network.

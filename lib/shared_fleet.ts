@@ -383,7 +383,9 @@ export class SharedFleet implements FleetSource {
 
   #member(now: number): FleetMember {
     const { id, pid } = this.#host.process;
-    return { id, pid, live: this.#host.hub.members.length, seenAt: now };
+    const live = this.#host.hub.connections();
+    // Totals ride along so that /info without a tag sums the whole fleet's (lib/fleet_info.ts).
+    return { id, pid, live: live.length, totals: this.#host.registry.totals(live), seenAt: now };
   }
 
   #succeeded(): void {

@@ -138,6 +138,14 @@ async function everyTagFromEveryMember(servers: RunningServer[], prefix: string)
     }
   }
   assert.equal(found, CONNECTIONS * servers.length);
+  // Without a tag, each member lists the fleet: both members, and totals summed from their heartbeats.
+  for (const server of servers) {
+    await until("the fleet's totals from each member", async () => {
+      const { fleet } = await info(server);
+      return fleet.members.length === 2 && fleet.live === CONNECTIONS &&
+        fleet.totals.connections >= CONNECTIONS;
+    });
+  }
 
   await Promise.all(clients.map((client) => {
     client.ws.close(1000, "done");
