@@ -3,12 +3,10 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Entry, ROOT, type RunningServer, startServer } from "./support/server.ts";
+import { denoServeEntry, ENTRIES, type RunningServer, startServer } from "./support/server.ts";
 import { freePort } from "./support/nginx.ts";
 import { listeningPorts, processTree } from "./support/listeners.ts";
 import { handshakeHeaders, OP, RawClient } from "./support/raw.ts";
-
-const BIN = `${ROOT}node_modules/.bin/`;
 
 /** GET /metrics on a fresh TCP connection, so the kernel picks a worker for each request. */
 function answeredBy(port: number): Promise<{ pid: string; id: string }> {
@@ -61,19 +59,7 @@ describe("deno serve --parallel serve.ts", () => {
   let port: number;
   before(async () => {
     port = await freePort();
-    const entry: Entry = {
-      name: "deno",
-      command: () => [
-        `${BIN}deno`,
-        "serve",
-        "--parallel",
-        "--allow-net",
-        "--allow-env",
-        "--port",
-        String(port),
-        "serve.ts",
-      ],
-    };
+    const entry = denoServeEntry(port);
     // Two isolates whatever the machine has; PORT is not Echo's to decide under deno serve.
     server = await startServer(entry, { env: { DENO_JOBS: "2", PORT: "1" } });
   });
@@ -102,7 +88,7 @@ describe("bun run bun/server.ts --workers 2", () => {
   let server: RunningServer;
   let tree: number[];
   before(async () => {
-    const entry: Entry = { name: "bun", command: () => [`${BIN}bun`, "run", "bun/server.ts"] };
+    const entry = ENTRIES.find((entry) => entry.name === "bun")!;
     server = await startServer(entry, { args: ["--workers", "2", "--port", "0"] });
     // Both workers print their listening line; wait for the second one.
     for (let i = 0; i < 100 && server.output().split("listening on").length < 3; i++) {

@@ -8,13 +8,11 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./nginx.ts";
-import { type Entry, ROOT, type RunningServer, startServer } from "./server.ts";
+import { denoServeEntry, ENTRIES, type RunningServer, startServer } from "./server.ts";
 
 /** An /info answer, read loosely: tests assert on the fields they need. */
 // deno-lint-ignore no-explicit-any
 export type Info = Record<string, any>;
-
-const BIN = `${ROOT}node_modules/.bin/`;
 
 /** GET on a fresh TCP connection (so the kernel picks a member for each), parsed as JSON. */
 export function getJson(port: number, path: string): Promise<Info> {
@@ -54,27 +52,14 @@ export const FLEETS: Array<{ name: string; start(): Promise<RunningServer> }> = 
   {
     name: "deno serve --parallel serve.ts (DENO_JOBS=2)",
     async start() {
-      const port = await freePort();
-      const entry: Entry = {
-        name: "deno",
-        command: () => [
-          `${BIN}deno`,
-          "serve",
-          "--parallel",
-          "--allow-net",
-          "--allow-env",
-          "--port",
-          String(port),
-          "serve.ts",
-        ],
-      };
+      const entry = denoServeEntry(await freePort());
       return await startServer(entry, { env: { DENO_JOBS: "2", SHUTDOWN_GRACE_SECONDS: "5" } });
     },
   },
   {
     name: "bun run bun/server.ts --workers 2",
     start: () =>
-      startServer({ name: "bun", command: () => [`${BIN}bun`, "run", "bun/server.ts"] }, {
+      startServer(ENTRIES.find((entry) => entry.name === "bun")!, {
         args: ["--workers", "2", "--port", "0"],
         env: { SHUTDOWN_GRACE_SECONDS: "5" },
       }),
