@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { readSettings, runHealthcheck, serve, type ServeOptions } from "./deno/echo.ts";
+import { readSettings, runHealthcheck, serve } from "./deno/echo.ts";
 import { isHealthcheck } from "./lib/healthcheck.ts";
+import type { ServeOptions } from "./lib/session.ts";
 
 /** The command line `--help` and error lines name. */
 const PROGRAM = "deno run --allow-net --allow-env main.ts";

@@ -23,17 +23,12 @@ import {
   type Message,
   type Opening,
   type Peer,
-  type PeerWrapper,
   QUEUED,
   type SendResult,
+  type ServeOptions,
   unwrapped,
 } from "../lib/session.ts";
 import { bunRedis } from "./redis.ts";
-
-/** Lets a caller (a test fixture, an embedding program) wrap each connection's socket. */
-export interface ServeOptions {
-  peer?: PeerWrapper;
-}
 
 /** One thread's server and the context its handler and sessions share. */
 export interface Listening {

@@ -22,19 +22,14 @@ import {
   type Message,
   type Opening,
   type Peer,
-  type PeerWrapper,
   QUEUED,
   type SendResult,
+  type ServeOptions,
   unwrapped,
 } from "../lib/session.ts";
 import { messageSize } from "../lib/utf8.ts";
 import { denoKv } from "./kv.ts";
 import { denoRedis } from "./redis.ts";
-
-/** Lets a caller (a test fixture, an embedding program) wrap each connection's socket. */
-export interface ServeOptions {
-  peer?: PeerWrapper;
-}
 
 /** Echo's fetch-style handler on Deno, for `Deno.serve` here and for `deno serve`'s default export. */
 export interface DenoEcho {

@@ -59,6 +59,11 @@ export type PeerWrapper = (peer: Peer) => Peer;
 /** The wrapper that leaves the peer as the runtime gave it. */
 export const unwrapped: PeerWrapper = (peer) => peer;
 
+/** Options both entries take: lets a caller (a test fixture, an embedding program) wrap each socket. */
+export interface ServeOptions {
+  peer?: PeerWrapper;
+}
+
 /** What an entry opens each connection's session with: one object for all of a server's connections. */
 export interface Opening {
   context: Context;

@@ -5,28 +5,11 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import process from "node:process";
 import { BINARY_ENTRY } from "./support/binary.ts";
+import { answeredBy } from "./support/fleets.ts";
 import { runToExit, startServer } from "./support/server.ts";
 import { handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
-
-/** The pid and member id in /metrics, on a fresh TCP connection so that the kernel picks a thread each time. */
-function answeredBy(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => {
-      socket.write(`GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
-    });
-    let text = "";
-    socket.on("data", (chunk: Buffer) => text += chunk.toString());
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const match = /^echo_process_info\{pid="(\d+)",id="(\w+)"/m.exec(text);
-      if (match) resolve(`${match[1]}/${match[2]}`);
-      else reject(new Error(`no echo_process_info in ${JSON.stringify(text.slice(0, 200))}`));
-    });
-  });
-}
 
 describe("the single executable", () => {
   test("--help names the executable and exits 0", async () => {
@@ -44,7 +27,10 @@ describe("the single executable", () => {
       const exited = new Promise((resolve) => server.process.once("exit", resolve));
       try {
         const members = new Set<string>();
-        for (let i = 0; i < 300 && members.size < 2; i++) members.add(await answeredBy(server.port));
+        for (let i = 0; i < 300 && members.size < 2; i++) {
+          const who = await answeredBy(server.port);
+          members.add(`${who.pid}/${who.id}`);
+        }
         assert.equal(members.size, 2, `answered by ${[...members]}`);
         for (const member of members) assert.equal(member.split("/")[0], String(server.process.pid), member);
       } finally {

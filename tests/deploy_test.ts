@@ -1,38 +1,19 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Entry, ROOT, type RunningServer, startServer } from "./support/server.ts";
+import { denoServeEntry, ENTRIES, type RunningServer, startServer } from "./support/server.ts";
+import { answeredBy, type Member } from "./support/fleets.ts";
 import { freePort } from "./support/nginx.ts";
 import { listeningPorts, processTree } from "./support/listeners.ts";
 import { handshakeHeaders, OP, RawClient } from "./support/raw.ts";
-
-const BIN = `${ROOT}node_modules/.bin/`;
-
-/** GET /metrics on a fresh TCP connection, so the kernel picks a worker for each request. */
-function answeredBy(port: number): Promise<{ pid: string; id: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => {
-      socket.write(`GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
-    });
-    let text = "";
-    socket.on("data", (chunk: Buffer) => text += chunk.toString());
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const match = /^echo_process_info\{pid="(\d+)",id="([0-9a-f]+)"\} 1$/m.exec(text);
-      if (match) resolve({ pid: match[1], id: match[2] });
-      else reject(new Error(`no echo_process_info in ${JSON.stringify(text.slice(0, 300))}`));
-    });
-  });
-}
 
 /**
  * Asks until two different workers have answered, for up to 15 s: the isolates or processes past the
  * first may still be starting when the first one already answers (a fresh clone compiles on start-up).
  */
-async function workersSeen(port: number): Promise<Array<{ pid: string; id: string }>> {
-  const seen = new Map<string, { pid: string; id: string }>();
+async function workersSeen(port: number): Promise<Member[]> {
+  const seen = new Map<string, Member>();
   const deadline = Date.now() + 15_000;
   while (seen.size < 2 && Date.now() < deadline) {
     const who = await answeredBy(port);
@@ -61,19 +42,7 @@ describe("deno serve --parallel serve.ts", () => {
   let port: number;
   before(async () => {
     port = await freePort();
-    const entry: Entry = {
-      name: "deno",
-      command: () => [
-        `${BIN}deno`,
-        "serve",
-        "--parallel",
-        "--allow-net",
-        "--allow-env",
-        "--port",
-        String(port),
-        "serve.ts",
-      ],
-    };
+    const entry = denoServeEntry(port);
     // Two isolates whatever the machine has; PORT is not Echo's to decide under deno serve.
     server = await startServer(entry, { env: { DENO_JOBS: "2", PORT: "1" } });
   });
@@ -102,7 +71,7 @@ describe("bun run bun/server.ts --workers 2", () => {
   let server: RunningServer;
   let tree: number[];
   before(async () => {
-    const entry: Entry = { name: "bun", command: () => [`${BIN}bun`, "run", "bun/server.ts"] };
+    const entry = ENTRIES.find((entry) => entry.name === "bun")!;
     server = await startServer(entry, { args: ["--workers", "2", "--port", "0"] });
     // Both workers print their listening line; wait for the second one.
     for (let i = 0; i < 100 && server.output().split("listening on").length < 3; i++) {

@@ -4,40 +4,15 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
 import { type RunningServer, runToExit, startServer } from "./support/server.ts";
 import { ENTRIES_AND_BINARY } from "./support/binary.ts";
 import { handshakeHeaders, OP, RawClient } from "./support/raw.ts";
+import { selfSignedCertificate } from "./support/tls.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "echo-healthcheck-"));
-const TLS_ENV = { TLS_CERT_FILE: join(dir, "cert.pem"), TLS_KEY_FILE: join(dir, "key.pem") };
-execFileSync("openssl", [
-  "req",
-  "-x509",
-  "-newkey",
-  "ec",
-  "-pkeyopt",
-  "ec_paramgen_curve:prime256v1",
-  "-nodes",
-  "-days",
-  "1",
-  "-subj",
-  "/CN=localhost",
-  "-addext",
-  "subjectAltName=DNS:localhost",
-  // Deno's TLS (rustls) refuses a certificate marked as an authority as the server's own.
-  "-addext",
-  "basicConstraints=critical,CA:FALSE",
-  "-keyout",
-  TLS_ENV.TLS_KEY_FILE,
-  "-out",
-  TLS_ENV.TLS_CERT_FILE,
-], { stdio: "ignore" });
-after(() => rmSync(dir, { recursive: true, force: true }));
+const certificate = selfSignedCertificate("echo-healthcheck-");
+const TLS_ENV = certificate.env;
+after(() => certificate.remove());
 
 for (const entry of ENTRIES_AND_BINARY) {
   describe(`healthcheck on ${entry.name}`, () => {

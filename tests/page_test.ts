@@ -43,6 +43,30 @@ async function launch(): Promise<{ context: BrowserContext; close(): Promise<voi
   };
 }
 
+/** Chromium as {@link launch} gives it. */
+type Browser = Awaited<ReturnType<typeof launch>>;
+
+/**
+ * A server and Chromium for one describe block, started before its tests (the server awaited by
+ * `ready` if given) and stopped after; the tests read them off the returned object.
+ */
+function serverAndBrowser(
+  start: () => Promise<RunningServer>,
+  ready?: (server: RunningServer) => Promise<void>,
+): { server: RunningServer; browser: Browser } {
+  const running = {} as { server: RunningServer; browser: Browser };
+  before(async () => {
+    running.server = await start();
+    await ready?.(running.server);
+    running.browser = await launch();
+  }, LONG);
+  after(async () => {
+    await running.browser?.close();
+    await running.server?.stop();
+  }, LONG);
+  return running;
+}
+
 /** The text of the `<dd>` after the `<dt>` named `term` inside `scope`. */
 function detail(page: Page, scope: string, term: string) {
   return page.locator(`${scope} dt:text-is("${term}") + dd`);
@@ -50,30 +74,21 @@ function detail(page: Page, scope: string, term: string) {
 
 for (const entry of ENTRIES) {
   describe(`the page in Chromium on ${entry.name}`, () => {
-    let server: RunningServer;
-    let browser: Awaited<ReturnType<typeof launch>>;
-    before(async () => {
-      server = await startServer(entry);
-      browser = await launch();
-    }, LONG);
-    after(async () => {
-      await browser?.close();
-      await server?.stop();
-    }, LONG);
+    const running = serverAndBrowser(() => startServer(entry));
 
     test(
       "connects, echoes text and binary, and shows the negotiated extension on both sides",
       LONG,
       async () => {
-        const page = await browser.context.newPage();
+        const page = await running.browser.context.newPage();
         const dialogs: string[] = [];
         page.on("dialog", (dialog) => {
           dialogs.push(dialog.message());
           dialog.dismiss();
         });
-        await page.goto(`${server.http}/`);
+        await page.goto(`${running.server.http}/`);
         assert.equal(await page.title(), "Echo: WebSocket echo server");
-        assert.equal(await page.inputValue("#url"), `${server.ws}/`);
+        assert.equal(await page.inputValue("#url"), `${running.server.ws}/`);
         const tag = await page.inputValue("#tag");
         assert.match(tag, /^[0-9a-f]{12}$/, "a random tag is prefilled");
         await page.fill("#protocol", "echo.test, other");
@@ -125,7 +140,7 @@ for (const entry of ENTRIES) {
         await page.locator("#server-records dd", { hasText: "2 messages, 27 bytes" }).first().waitFor();
         const expected = entry.name === "bun" ? browserView.extensions : "(none)";
         assert.equal(await server101.textContent(), expected);
-        const info = await (await fetch(`${server.http}/info?tag=${tag}`)).json();
+        const info = await (await fetch(`${running.server.http}/info?tag=${tag}`)).json();
         assert.equal(info.live.length, 1);
         assert.equal(info.live[0].response.extensions, entry.name === "bun" ? browserView.extensions : "");
         assert.equal(info.live[0].response.protocol, "echo.test");
@@ -151,9 +166,9 @@ for (const entry of ENTRIES) {
     );
 
     test("an EventSource receives /sse's events; the HTTP echo link answers JSON", LONG, async () => {
-      const page = await browser.context.newPage();
+      const page = await running.browser.context.newPage();
       try {
-        await page.goto(`${server.http}/`);
+        await page.goto(`${running.server.http}/`);
         await page.fill("#sse-count", "3");
         await page.fill("#sse-interval", "100");
         await page.click("#sse-start");
@@ -164,7 +179,7 @@ for (const entry of ENTRIES) {
         assert.equal(items.length, 3);
         items.forEach((item, i) => assert.match(item, new RegExp(` id ${i + 1}: \\{"id":${i + 1},"time":`)));
         const href = await page.getAttribute("#http-echo", "href");
-        await page.goto(`${server.http}${href}`);
+        await page.goto(`${running.server.http}${href}`);
         const echoed = JSON.parse(await page.locator("body").innerText());
         assert.equal(echoed.path, "/echo/example");
         assert.deepEqual(echoed.query, { x: "1" });
@@ -178,19 +193,19 @@ for (const entry of ENTRIES) {
       const hostile = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">"'`;
       const tag = `<script>window.__xss=3</script>"'&`;
       const client = await RawClient.open(
-        server.port,
+        running.server.port,
         handshakeHeaders({ "User-Agent": hostile, Origin: `"><svg onload=alert(1)>` }),
         { path: `/?tag=${encodeURIComponent(tag)}` },
       );
       assert.equal(client.response.status, 101);
-      const page = await browser.context.newPage();
+      const page = await running.browser.context.newPage();
       const dialogs: string[] = [];
       page.on("dialog", (dialog) => {
         dialogs.push(dialog.message());
         dialog.dismiss();
       });
       try {
-        await page.goto(`${server.http}/?tag=${encodeURIComponent(tag)}`);
+        await page.goto(`${running.server.http}/?tag=${encodeURIComponent(tag)}`);
         assert.equal(await page.inputValue("#tag"), tag);
         await page.click("#refresh");
         const userAgent = detail(page, "#server-records", "request User-Agent");
@@ -219,29 +234,19 @@ for (const entry of ENTRIES) {
 
 for (const fleet of FLEETS) {
   describe(`the page in Chromium on a two-member fleet: ${fleet.name}`, () => {
-    let server: RunningServer;
-    let browser: Awaited<ReturnType<typeof launch>>;
-    before(async () => {
-      server = await fleet.start();
-      await twoMembers(server.port);
-      browser = await launch();
-    }, LONG);
-    after(async () => {
-      await browser?.close();
-      await server?.stop();
-    }, LONG);
+    const running = serverAndBrowser(() => fleet.start(), (server) => twoMembers(server.port));
 
     test(
       "every reload shows the server's view of its connection, whichever member holds it",
       LONG,
       async () => {
-        const page = await browser.context.newPage();
+        const page = await running.browser.context.newPage();
         const holders = new Set<string>();
         try {
           // Each load is a new tag and a new WebSocket; the kernel or the runtime picks the member,
           // so reload until both members have held one (at most 30 loads).
           for (let load = 0; load < 30 && (load < 4 || holders.size < 2); load++) {
-            await page.goto(`${server.http}/`);
+            await page.goto(`${running.server.http}/`);
             await page.click("#connect");
             await page.locator("#browser-state", { hasText: "open" }).waitFor();
             const held = detail(page, "#server-records", "held by member");
@@ -281,7 +286,7 @@ for (const entry of ENTRIES) {
     let redis: RunningRedis;
     const servers: RunningServer[] = [];
     let nginx: RunningNginx;
-    let browser: Awaited<ReturnType<typeof launch>>;
+    let browser: Browser;
     // One step per hook: `bun test` gives each hook 5 s whatever its options say.
     before(async () => redis = await startRedis(), LONG);
     before(async () => {

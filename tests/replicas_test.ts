@@ -12,12 +12,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
-import { ENTRIES, type Entry, ROOT, type RunningServer, runToExit, startServer } from "./support/server.ts";
+import {
+  denoServeEntry,
+  ENTRIES,
+  type Entry,
+  type RunningServer,
+  runToExit,
+  startServer,
+} from "./support/server.ts";
 import { freePort } from "./support/nginx.ts";
 import { type RunningRedis, startRedis } from "./support/redis.ts";
 
 const LONG = { timeout: 60_000 };
-const BIN = `${ROOT}node_modules/.bin/`;
 const CONNECTIONS = 20;
 
 /** A tagged client, the member holding its connection, and everything that went wrong for it. */
@@ -270,20 +276,7 @@ describe("deno serve --parallel: isolates sharing one Redis", () => {
   let server: RunningServer;
   before(async () => redis = await startRedis(), LONG);
   before(async () => {
-    const port = await freePort();
-    const serve: Entry = {
-      name: "deno",
-      command: () => [
-        `${BIN}deno`,
-        "serve",
-        "--parallel",
-        "--allow-net",
-        "--allow-env",
-        "--port",
-        `${port}`,
-        "serve.ts",
-      ],
-    };
+    const serve = denoServeEntry(await freePort());
     server = await startServer(serve, { env: { DENO_JOBS: "2", FLEET_URL: redis.url, PORT: "1" } });
   }, LONG);
   after(async () => {

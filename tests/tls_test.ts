@@ -1,35 +1,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { get } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WsWebSocket from "ws";
 import { ENTRIES, type RunningServer, runToExit, startServer } from "./support/server.ts";
+import { selfSignedCertificate } from "./support/tls.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "echo-tls-"));
-const cert = join(dir, "cert.pem");
-const key = join(dir, "key.pem");
-execFileSync("openssl", [
-  "req",
-  "-x509",
-  "-newkey",
-  "rsa:2048",
-  "-nodes",
-  "-days",
-  "1",
-  "-subj",
-  "/CN=localhost",
-  "-addext",
-  "subjectAltName=DNS:localhost,IP:127.0.0.1",
-  "-keyout",
-  key,
-  "-out",
-  cert,
-], { stdio: "ignore" });
+const { dir, env: TLS_ENV, remove } = selfSignedCertificate("echo-tls-");
+const cert = TLS_ENV.TLS_CERT_FILE;
 const ca = readFileSync(cert);
-const TLS_ENV = { TLS_CERT_FILE: cert, TLS_KEY_FILE: key };
 
 for (const entry of ENTRIES) {
   describe(`TLS on ${entry.name}`, () => {
@@ -87,4 +67,4 @@ for (const entry of ENTRIES) {
   });
 }
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => remove());

@@ -1,6 +1,7 @@
 /**
  * Echo on all cores for tests: `deno serve --parallel serve.ts` with two isolates and
- * `bun run bun/server.ts --workers 2` with two threads, and JSON GETs on fresh TCP connections.
+ * `bun run bun/server.ts --workers 2` with two threads, and GETs on fresh TCP connections (JSON, and
+ * which member answered).
  *
  * @module
  */
@@ -8,16 +9,14 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./nginx.ts";
-import { type Entry, ROOT, type RunningServer, startServer } from "./server.ts";
+import { denoServeEntry, ENTRIES, type RunningServer, startServer } from "./server.ts";
 
 /** An /info answer, read loosely: tests assert on the fields they need. */
 // deno-lint-ignore no-explicit-any
 export type Info = Record<string, any>;
 
-const BIN = `${ROOT}node_modules/.bin/`;
-
-/** GET on a fresh TCP connection (so the kernel picks a member for each), parsed as JSON. */
-export function getJson(port: number, path: string): Promise<Info> {
+/** GET on a fresh TCP connection (so the kernel picks a member for each): the whole response. */
+function getFresh(port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1", () => {
       socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
@@ -26,16 +25,34 @@ export function getJson(port: number, path: string): Promise<Info> {
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => text += chunk);
     socket.on("error", reject);
-    socket.on("close", () => {
-      const body = text.slice(text.indexOf("\r\n\r\n") + 4);
-      try {
-        // Deno and Bun answer with a Content-Length body here, never chunked.
-        resolve(JSON.parse(body));
-      } catch {
-        reject(new Error(`not JSON from ${path}: ${JSON.stringify(text.slice(0, 300))}`));
-      }
-    });
+    socket.on("close", () => resolve(text));
   });
+}
+
+/** GET on a fresh TCP connection, parsed as JSON. */
+export async function getJson(port: number, path: string): Promise<Info> {
+  const text = await getFresh(port, path);
+  const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+  try {
+    // Deno and Bun answer with a Content-Length body here, never chunked.
+    return JSON.parse(body);
+  } catch {
+    throw new Error(`not JSON from ${path}: ${JSON.stringify(text.slice(0, 300))}`);
+  }
+}
+
+/** The process and member that answered: `echo_process_info` in /metrics. */
+export interface Member {
+  pid: string;
+  id: string;
+}
+
+/** Which process and member answer GET /metrics on a fresh TCP connection. */
+export async function answeredBy(port: number): Promise<Member> {
+  const text = await getFresh(port, "/metrics");
+  const match = /^echo_process_info\{pid="(\d+)",id="([0-9a-f]+)"\} 1$/m.exec(text);
+  if (!match) throw new Error(`no echo_process_info in ${JSON.stringify(text.slice(0, 300))}`);
+  return { pid: match[1], id: match[2] };
 }
 
 /** Waits until `/info` lists two members, for up to 20 s (a fresh clone compiles on start-up). */
@@ -54,27 +71,14 @@ export const FLEETS: Array<{ name: string; start(): Promise<RunningServer> }> = 
   {
     name: "deno serve --parallel serve.ts (DENO_JOBS=2)",
     async start() {
-      const port = await freePort();
-      const entry: Entry = {
-        name: "deno",
-        command: () => [
-          `${BIN}deno`,
-          "serve",
-          "--parallel",
-          "--allow-net",
-          "--allow-env",
-          "--port",
-          String(port),
-          "serve.ts",
-        ],
-      };
+      const entry = denoServeEntry(await freePort());
       return await startServer(entry, { env: { DENO_JOBS: "2", SHUTDOWN_GRACE_SECONDS: "5" } });
     },
   },
   {
     name: "bun run bun/server.ts --workers 2",
     start: () =>
-      startServer({ name: "bun", command: () => [`${BIN}bun`, "run", "bun/server.ts"] }, {
+      startServer(ENTRIES.find((entry) => entry.name === "bun")!, {
         args: ["--workers", "2", "--port", "0"],
         env: { SHUTDOWN_GRACE_SECONDS: "5" },
       }),

@@ -40,6 +40,26 @@ export const ENTRIES: ReadonlyArray<Entry & { name: "deno" | "bun" }> = [
   { name: "bun", command: (script = "bun/server.ts") => [`${BIN}bun`, "run", script] },
 ];
 
+/**
+ * Echo on all cores under `deno serve --parallel serve.ts` (DENO_JOBS sets the isolate count). `deno
+ * serve` takes the port itself: Echo's own `--port` and PORT are ignored there, so the port is given here.
+ */
+export function denoServeEntry(port: number): Entry {
+  return {
+    name: "deno",
+    command: () => [
+      `${BIN}deno`,
+      "serve",
+      "--parallel",
+      "--allow-net",
+      "--allow-env",
+      "--port",
+      String(port),
+      "serve.ts",
+    ],
+  };
+}
+
 /** A running Echo process. */
 export interface RunningServer {
   port: number;
