@@ -304,7 +304,6 @@ for (const entry of ENTRIES) {
 
     test("shows the server view on every reload, whichever replica answers /info", LONG, async () => {
       const page = await browser.context.newPage();
-      let fromOtherReplica = 0;
       for (let reload = 0; reload < 6; reload++) {
         await page.goto(`http://127.0.0.1:${nginx.port}/`);
         const tag = await page.inputValue("#tag");
@@ -329,8 +328,11 @@ for (const entry of ENTRIES) {
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
         }
-        // nginx takes turns: of two refreshes in a row, one asks the replica not holding the connection.
-        for (let refresh = 0; refresh < 2; refresh++) {
+        // nginx takes turns between the replicas, but other requests (the page's own retries) can fall
+        // between two refreshes; so refresh until the replica not holding the connection has answered
+        // once, checking the view every time.
+        let throughSharedView = false;
+        for (let refresh = 0; refresh < 8 && !throughSharedView; refresh++) {
           const [response] = await Promise.all([
             page.waitForResponse(/\/info\?tag=/),
             page.click("#refresh"),
@@ -339,15 +341,12 @@ for (const entry of ENTRIES) {
           assert.equal(body.live.length, 1, JSON.stringify(body));
           // Records another member holds name it (a member's own may name itself, or nothing).
           const holder = body.live[0].member?.id ?? body.process.id;
-          if (holder !== body.process.id) fromOtherReplica++;
+          throughSharedView = holder !== body.process.id;
           await status.waitFor();
           assert.equal(await detail(page, "#server-records", "tag").textContent(), tag);
         }
+        assert.ok(throughSharedView, `reload ${reload}: no refresh was answered by the other replica`);
       }
-      assert.ok(
-        fromOtherReplica >= 6,
-        `${fromOtherReplica} of 12 refreshes answered through the shared view`,
-      );
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, `page-replicas-${entry.name}.png`), fullPage: true });
       await page.close();
