@@ -358,21 +358,22 @@ export async function warmUp(target: Target, count: number): Promise<void> {
 
 /** A process's resident memory in bytes, from /proc/<pid>/status (Linux). */
 export interface Resident {
-  /** `VmRSS`: every resident page. */
+  /** `VmRSS`: every resident page, what `ps` and `top` show. */
   rss: number;
-  /**
-   * `RssAnon`: the resident pages no file backs (heaps, stacks, buffers), which is where connections live.
-   * Most of the rest is the runtime's executable, paged in the first time a code path runs (~3 MB at
-   * once on Bun, in some runs and not others: docs/benchmarks.md, "Idle memory").
-   */
+  /** `RssAnon`: the resident pages no file backs (heaps, stacks, buffers, compiled code). */
   anon: number;
+  /**
+   * `RssFile`: resident pages of mapped files, mostly the runtime's executable, shared with every other
+   * process running it and paged in the first time a code path runs.
+   */
+  file: number;
 }
 
 /** How much of a process is resident. */
 export function residentBytes(pid: number): Resident {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)![1]) * 1024;
-  return { rss: field("VmRSS"), anon: field("RssAnon") };
+  return { rss: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") };
 }
 
 /** Options for {@link openMessages}. */
@@ -530,19 +531,28 @@ export function openHandshakes(target: Target, options: { parallel: number }): L
 export interface MemoryResult {
   /** Growth of the server's whole resident memory (`VmRSS`) per idle connection, in bytes. */
   rssPerConnection: number;
+  /** The same without file-backed pages (`VmRSS` − `RssFile`): memory the process itself holds. */
+  ownPerConnection: number;
   /** Growth of its anonymous resident memory (`RssAnon`) per idle connection, in bytes. */
   anonPerConnection: number;
+  /** Growth of its file-backed resident pages (`RssFile`), in bytes: paged in once, not per connection. */
+  fileBytes: number;
   connections: number;
   deflate: boolean;
 }
 
 /**
  * Server memory with `connections` idle connections held, minus its memory before, per connection.
- * A first round of connections is opened and closed so that the "before" already includes what the
+ * First as many connections are opened and closed, so that the "before" already includes what the
  * server allocates once (compiled code, the first buffers). Both readings come `settleMs` after the
  * connections opened (or closed), and, when `collect` is given, after a full garbage collection in the
- * server (`run.ts`, `collectGarbage`). Without it the figure is what a user reads in `ps` or `top`:
- * what the connections keep plus the handshakes' garbage not yet collected.
+ * server (`run.ts`, `collectGarbage`). Without it the figure is what the process holds as a user runs
+ * it: what the connections keep plus the handshakes' garbage not yet collected.
+ *
+ * `VmRSS` also counts pages of the runtime's executable that the window ran for the first time: Bun
+ * 1.4.5 maps ~2.5 MB of JavaScriptCore's optimizing compilers once a handler gets hot, a few thousand
+ * upgrades into a process's life, Echo's or the bare echo's alike (docs/benchmarks.md, "Idle memory").
+ * That is why `ownPerConnection` leaves file-backed pages out and `fileBytes` reports them apart.
  */
 export async function idleMemory(
   target: Target,
@@ -553,7 +563,7 @@ export async function idleMemory(
     await options.collect?.();
     await sleep(options.settleMs);
   };
-  await warmUp(target, Math.min(500, options.connections));
+  await warmUp(target, options.connections);
   await settle();
   const before = residentBytes(pid);
   const conns = await connectIdle(target, options.connections);
@@ -564,7 +574,9 @@ export async function idleMemory(
   const { connections } = options;
   return {
     rssPerConnection: (after.rss - before.rss) / connections,
+    ownPerConnection: (after.rss - after.file - before.rss + before.file) / connections,
     anonPerConnection: (after.anon - before.anon) / connections,
+    fileBytes: after.file - before.file,
     connections,
     deflate,
   };

@@ -29,8 +29,15 @@ export interface Figures {
   sustained: number[];
   /** The sustained round's last third of windows ÷ its first third (median each), one per run. */
   aging: number[];
-  /** Growth of `VmRSS` per idle connection, KiB, read as `ps` does: no forced collection. */
+  /**
+   * Growth of resident memory per idle connection, KiB, no forced collection: `VmRSS` without the
+   * runtime's executable pages (`RssFile`), which a window pages in once, not per connection.
+   */
   idleRss: number[];
+  /** The same with the executable's pages: the growth of `VmRSS` as `ps` shows it. */
+  idleVmRss: number[];
+  /** MiB of the executable paged in (`RssFile` growth) in the same window. */
+  codePagedIn: number[];
   /** Growth of `RssAnon` per idle connection, KiB, after a full collection before each reading. */
   idleAnonGc: number[];
 }
@@ -80,6 +87,8 @@ export const COLUMNS: readonly Column[] = [
   { key: "sustained", title: "64 KiB sustained MiB/s", higher: true, format: fixed(0) },
   { key: "aging", title: "sustained late ÷ early", higher: true, format: fixed(2) },
   { key: "idleRss", title: "idle RSS KiB/conn", higher: false, format: fixed(2) },
+  { key: "idleVmRss", title: "idle VmRSS KiB/conn", higher: false, format: fixed(2) },
+  { key: "codePagedIn", title: "code paged in MiB", higher: false, format: fixed(1) },
   { key: "idleAnonGc", title: "idle anon KiB/conn after GC", higher: false, format: fixed(2) },
 ];
 
@@ -199,7 +208,7 @@ export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
     } per workload, one workload ` +
     "after the other (32 B, latency, 64 KiB, 1 MiB, handshakes); medians, ±: the largest deviation of a round. " +
     `Sustained: ${meta.windows} windows of ${seconds(meta.windowMs)} of 64 KiB on another fresh process. ` +
-    `Idle: ${meta.idleConnections} idle connections, growth per connection, on fresh processes. ` +
+    `Idle: ${meta.idleConnections} idle connections held after as many opened and closed, growth per connection, on fresh processes. ` +
     "Comparison rows: Echo ÷ bare (throughput) or Echo − bare (latency, memory), round by round; median (range).",
   ];
   for (const row of rows) {

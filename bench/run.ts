@@ -160,11 +160,14 @@ function sustained(server: Server): Promise<void> {
   });
 }
 
-/** Idle memory per connection on a fresh process, plain `VmRSS` (no forced collection). */
+/** Idle memory per connection on a fresh process, as it is resident (no forced collection). */
 function idlePlain(server: Server): Promise<void> {
   return onFreshProcess(server, "idle memory", async (running, target) => {
     const memory = await idleMemory(target, running.process.pid!, IDLE);
-    push(rowOf(server), "idleRss", [memory.rssPerConnection / 1024]);
+    const row = rowOf(server);
+    push(row, "idleRss", [memory.ownPerConnection / 1024]);
+    push(row, "idleVmRss", [memory.rssPerConnection / 1024]);
+    push(row, "codePagedIn", [memory.fileBytes / 2 ** 20]);
   });
 }
 
