@@ -196,7 +196,7 @@ class DenoSocket implements Peer, EventListenerObject {
       const data = (event as MessageEvent<string | ArrayBuffer>).data;
       if (typeof data === "string") this.#session?.receive(data);
       // Freed at every size: in sliced A/B against leaving them to the collector, 256 B binary echoes ran at
-      // 1.06×, 1 KiB at 1.07×, 4 KiB at 1.35×, 16 KiB at 1.50× (README, twelfth pass).
+      // 1.06×, 1 KiB at 1.07×, 4 KiB at 1.35×, 16 KiB at 1.50× (docs/benchmarks.md, "Received buffers").
       else this.#session?.receiveOwned(new Uint8Array(data));
     } else if (event.type === "open") {
       const { context, wrap } = this.#opening;
