@@ -50,6 +50,11 @@ export interface Row {
   windows: number[][];
   /** Client and server CPU (fractions of a core) under the 32 B and 64 KiB loads, one per round. */
   cpu: { text: Array<[number, number]>; kib64: Array<[number, number]> };
+  /**
+   * The machine's 1-minute load average after each run's sequential workloads: above ~2 on 2 CPUs, other
+   * work was taking CPU from the server and the load generator, and that run's rates say little.
+   */
+  load: number[];
   failures: string[];
 }
 
@@ -59,6 +64,7 @@ export const emptyRow = (name: string): Row => ({
   figures: {},
   windows: [],
   cpu: { text: [], kib64: [] },
+  load: [],
   failures: [],
 });
 
@@ -225,6 +231,8 @@ export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
   notes.push(
     "Load generator (one Bun process) / server CPU, as share of one core, 32 B and 64 KiB: " +
       summary.rows.map((row) => `${row.name} ${cpu(row.cpu.text)}, ${cpu(row.cpu.kib64)}`).join("; ") + ".",
+    "Load average (1 min) after each run's sequential workloads: " +
+      rows.map((row) => `${row.name} ${row.load.map((v) => v.toFixed(1)).join(", ")}`).join("; ") + ".",
     `Command: \`${meta.command}\``,
   );
   return [...lines, ...notes].join("\n");

@@ -143,6 +143,7 @@ function sequential(server: Server): Promise<void> {
     const handshakes = await drive(openHandshakes(target, PARAMS.handshakes), pid, ROUNDS);
     push(row, "handshakes", handshakes.map((m) => m.perSecond));
     push(row, "handshakesPerCpu", handshakes.map((m) => m.perSecond / m.cpu.server));
+    row.load.push(loadavg()[0]);
   });
 }
 
