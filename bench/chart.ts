@@ -16,8 +16,11 @@ const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;
 
 /** Renders the summary's throughput columns as an SVG document. */
 export function chart(summary: Summary, meta: { command: string; date: string }): string {
-  const columns = COLUMNS.filter((c) => c.higher);
   const rows = summary.rows;
+  // Rates only: the late ÷ early ratio is not a rate, and memory and latency are better small.
+  const columns = COLUMNS.filter((c) =>
+    c.higher && c.key !== "aging" && rows.some((row) => row.columns[c.key])
+  );
   const panelH = rows.length * (BAR_H + GAP);
   const width = LABEL_W + columns.length * (PANEL_W + 20) + 10;
   const height = 50 + panelH + 40;
@@ -34,12 +37,13 @@ export function chart(summary: Summary, meta: { command: string; date: string })
   });
   columns.forEach((column, p) => {
     const x0 = LABEL_W + p * (PANEL_W + 20);
-    const best = Math.max(...rows.map((row) => row.columns[column.key].max));
+    const best = Math.max(...rows.map((row) => row.columns[column.key]?.max ?? 0));
     const scale = (value: number) => (value / best) * (PANEL_W - 60);
     parts.push(`<text x="${x0}" y="42" font-weight="600">${escape(column.title)}</text>`);
     parts.push(`<line x1="${x0}" y1="46" x2="${x0}" y2="${50 + panelH}" stroke="#888"/>`);
     rows.forEach((row, i) => {
       const s = row.columns[column.key];
+      if (!s) return;
       const y = 50 + i * (BAR_H + GAP);
       const mid = y + BAR_H / 2;
       parts.push(

@@ -8,7 +8,100 @@
 import type { Socket, SocketHandler } from "bun";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Load, type Measured, measureInSlices } from "./slices.ts";
+
+/** A workload's client side, connected and idle until `resume`. */
+export interface Load {
+  /** Starts (or starts again) driving the server. */
+  resume(): void;
+  /** Stops starting new work and resolves once what was in flight has come back. */
+  pause(): Promise<void>;
+  /** Units completed so far: echoes, or closing handshakes. */
+  completed(): number;
+}
+
+/** CPU use over a window, as a fraction of one core. */
+export interface CpuUse {
+  client: number;
+  server: number;
+}
+
+/** Completed units per second over a window, and the CPU the client and the server used meanwhile. */
+export interface Measured {
+  perSecond: number;
+  cpu: CpuUse;
+}
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc (Linux). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+}
+
+/**
+ * Measures a running load over consecutive windows of `windowMs`, without pausing between them, and
+ * returns each window's figures: a server that slows down with traffic shows it window by window.
+ */
+export async function measureWindows(
+  load: Load,
+  pid: number,
+  options: { windowMs: number; windows: number },
+): Promise<Measured[]> {
+  const measured: Measured[] = [];
+  let units = load.completed();
+  let at = performance.now();
+  let client = process.cpuUsage();
+  let server = processCpuSeconds(pid);
+  for (let k = 0; k < options.windows; k++) {
+    await sleep(options.windowMs);
+    const [nowUnits, now, nowClient, nowServer] = [
+      load.completed(),
+      performance.now(),
+      process.cpuUsage(),
+      processCpuSeconds(pid),
+    ];
+    const seconds = (now - at) / 1000;
+    const clientSeconds = (nowClient.user + nowClient.system - client.user - client.system) / 1e6;
+    measured.push({
+      perSecond: (nowUnits - units) / seconds,
+      cpu: { client: clientSeconds / seconds, server: (nowServer - server) / seconds },
+    });
+    [units, at, client, server] = [nowUnits, now, nowClient, nowServer];
+  }
+  return measured;
+}
+
+/** How long a pause may wait for what is in flight before the server counts as stuck. */
+const PAUSE_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `load` on the server `pid` for a warm-up, then measures it in windows, and pauses it again;
+ * throws if what was in flight does not come back.
+ */
+export async function drive(
+  load: Load,
+  pid: number,
+  options: { warmupMs: number; windowMs: number; windows: number },
+): Promise<Measured[]> {
+  load.resume();
+  try {
+    await sleep(options.warmupMs);
+    return await measureWindows(load, pid, options);
+  } finally {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`in-flight work not back after ${PAUSE_TIMEOUT_MS} ms`)),
+        PAUSE_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([load.pause(), stuck]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
 
 /** Where to connect, and whether to offer permessage-deflate. */
 export interface Target {
@@ -16,7 +109,7 @@ export interface Target {
   deflate: boolean;
 }
 
-/** How long a workload warms up and then measures. */
+/** How long the latency workload warms up and then measures. */
 export interface Timing {
   warmupMs: number;
   measureMs: number;
@@ -265,20 +358,22 @@ export async function warmUp(target: Target, count: number): Promise<void> {
 
 /** A process's resident memory in bytes, from /proc/<pid>/status (Linux). */
 export interface Resident {
-  /** `VmRSS`: every resident page. */
+  /** `VmRSS`: every resident page, what `ps` and `top` show. */
   rss: number;
-  /**
-   * `RssAnon`: the resident pages no file backs (heaps, stacks, buffers), which is where connections live.
-   * Most of the rest is the runtime's executable, paged in the first time a code path runs.
-   */
+  /** `RssAnon`: the resident pages no file backs (heaps, stacks, buffers, compiled code). */
   anon: number;
+  /**
+   * `RssFile`: resident pages of mapped files, mostly the runtime's executable, shared with every other
+   * process running it and paged in the first time a code path runs.
+   */
+  file: number;
 }
 
 /** How much of a process is resident. */
 export function residentBytes(pid: number): Resident {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)![1]) * 1024;
-  return { rss: field("VmRSS"), anon: field("RssAnon") };
+  return { rss: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") };
 }
 
 /** Options for {@link openMessages}. */
@@ -351,22 +446,6 @@ export async function openMessages(target: Target, options: MessageOptions): Pro
       return { deflate, bytesPerEcho: received / counted };
     },
   };
-}
-
-/** Result of {@link messageRate}. */
-export interface RateResult extends Measured, MessageCheck {}
-
-/** One server under one message load for one window (for tools that measure a single server). */
-export async function messageRate(
-  target: Target,
-  pid: number,
-  options: MessageOptions & Timing,
-): Promise<RateResult> {
-  const load = await openMessages(target, options);
-  const [measured] = await measureInSlices([{ load, pid }], { ...options, slices: 1 });
-  const check = await load.end();
-  if (measured instanceof Error) throw measured;
-  return { ...measured, ...check };
 }
 
 /** Result of the latency workload, in microseconds. */
@@ -448,40 +527,32 @@ export function openHandshakes(target: Target, options: { parallel: number }): L
   };
 }
 
-/** One server under the handshake load for one window (for tools that measure a single server). */
-export async function handshakes(
-  target: Target,
-  pid: number,
-  options: Timing & { parallel: number },
-): Promise<Measured> {
-  const [measured] = await measureInSlices([{ pid, load: openHandshakes(target, options) }], {
-    ...options,
-    slices: 1,
-  });
-  if (measured instanceof Error) throw measured;
-  return measured;
-}
-
 /** Result of the idle-memory workload. */
 export interface MemoryResult {
-  /** Growth of the server's anonymous resident memory per idle connection, in bytes. */
-  perConnection: number;
-  /** Growth of its whole RSS per idle connection, file-backed pages included. */
+  /** Growth of the server's whole resident memory (`VmRSS`) per idle connection, in bytes. */
   rssPerConnection: number;
+  /** The same without file-backed pages (`VmRSS` − `RssFile`): memory the process itself holds. */
+  ownPerConnection: number;
+  /** Growth of its anonymous resident memory (`RssAnon`) per idle connection, in bytes. */
+  anonPerConnection: number;
+  /** Growth of its file-backed resident pages (`RssFile`), in bytes: paged in once, not per connection. */
+  fileBytes: number;
   connections: number;
   deflate: boolean;
 }
 
 /**
  * Server memory with `connections` idle connections held, minus its memory before, per connection.
- * A first round of connections is opened and closed so that the "before" already includes
- * what the server allocates once (compiled code, the first buffers). Before each reading, `collect`
- * (when given) runs a full garbage collection in the server (`inspector.ts`), so that the garbage of
- * the handshakes, and how much of it the runtime had collected yet, stays out of the figure. Both
- * readings come `settleMs` after that: Bun hands the pages freed back to the system ~1.25 s later, so
- * a "before" read at 1 s counted them in some rounds and not in others. The anonymous part of RSS is the
- * figure: the whole RSS also counts pages of the runtime's executable that a code path first run during
- * the window pages in, ~3 MB at once on Bun, in some rounds and not others (see the README).
+ * First as many connections are opened and closed, so that the "before" already includes what the
+ * server allocates once (compiled code, the first buffers). Both readings come `settleMs` after the
+ * connections opened (or closed), and, when `collect` is given, after a full garbage collection in the
+ * server (`run.ts`, `collectGarbage`). Without it the figure is what the process holds as a user runs
+ * it: what the connections keep plus the handshakes' garbage not yet collected.
+ *
+ * `VmRSS` also counts pages of the runtime's executable that the window ran for the first time: Bun
+ * 1.4.5 maps ~2.5 MB of JavaScriptCore's optimizing compilers once a handler gets hot, a few thousand
+ * upgrades into a process's life, Echo's or the bare echo's alike (docs/benchmarks.md, "Idle memory").
+ * That is why `ownPerConnection` leaves file-backed pages out and `fileBytes` reports them apart.
  */
 export async function idleMemory(
   target: Target,
@@ -492,7 +563,7 @@ export async function idleMemory(
     await options.collect?.();
     await sleep(options.settleMs);
   };
-  await warmUp(target, Math.min(500, options.connections));
+  await warmUp(target, options.connections);
   await settle();
   const before = residentBytes(pid);
   const conns = await connectIdle(target, options.connections);
@@ -502,8 +573,10 @@ export async function idleMemory(
   await Promise.all(conns.map((conn) => conn.end()));
   const { connections } = options;
   return {
-    perConnection: (after.anon - before.anon) / connections,
     rssPerConnection: (after.rss - before.rss) / connections,
+    ownPerConnection: (after.rss - after.file - before.rss + before.file) / connections,
+    anonPerConnection: (after.anon - before.anon) / connections,
+    fileBytes: after.file - before.file,
     connections,
     deflate,
   };

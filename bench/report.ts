@@ -1,86 +1,101 @@
 /**
- * Turns benchmark runs into medians, same-round ratios and the markdown table.
+ * Turns benchmark samples into medians, Echo-against-bare comparisons and the markdown table.
  * Runtime-free: takes numbers, returns numbers and text.
  *
  * @module
  */
 
-/** CPU use over a window, as a fraction of one core. */
-export interface CpuUse {
-  client: number;
-  server: number;
-}
-
-/** One server's figures from one round. */
+/** The figures a server gets, each a list of samples (one per round, or per window). */
 export interface Figures {
-  /** 32-byte text messages echoed per second. */
-  text: number;
+  /** 32-byte text messages echoed per second, one per round. */
+  text: number[];
   /** The same per second of server CPU: steadier than the rate when other work shares the cores. */
-  textPerCpu: number;
-  /** Round-trip latency, microseconds. */
-  p50: number;
-  p99: number;
-  /** MiB/s of 64 KiB and of 1 MiB binary messages echoed. */
-  kib64: number;
-  mib1: number;
-  handshakes: number;
+  textPerCpu: number[];
+  /** Round-trip latency of one 32-byte message at a time, microseconds. */
+  p50: number[];
+  p99: number[];
+  /** MiB/s of 64 KiB and of 1 MiB binary messages echoed, one per round. */
+  kib64: number[];
+  mib1: number[];
+  /** Opening and closing handshakes per second, one per round. */
+  handshakes: number[];
   /**
    * The same per second of server CPU. The handshake load keeps the load generator's core busy (a
-   * loopback connect and close cost the client as much kernel time as the server) while the server's
-   * is not, so this, not the rate, is what tells the servers' cost apart.
+   * loopback connect and close cost the client as much kernel time as the server), so this, not the
+   * rate, is what tells the servers' cost apart.
    */
-  handshakesPerCpu: number;
-  /** Growth of the server's anonymous resident memory per idle connection, bytes (`RssAnon`). */
-  idleBytes: number;
-  /** Growth of its whole RSS per idle connection, bytes (`VmRSS`, file-backed pages included). */
-  idleRssBytes: number;
-  cpu: Record<"text" | "kib64" | "mib1" | "handshakes", CpuUse>;
+  handshakesPerCpu: number[];
+  /** MiB/s of 64 KiB messages in each window of the sustained round, on a process of its own. */
+  sustained: number[];
+  /** The sustained round's last third of windows ÷ its first third (median each), one per run. */
+  aging: number[];
+  /**
+   * Growth of resident memory per idle connection, KiB, no forced collection: `VmRSS` without the
+   * runtime's executable pages (`RssFile`), which a window pages in once, not per connection.
+   */
+  idleRss: number[];
+  /** The same with the executable's pages: the growth of `VmRSS` as `ps` shows it. */
+  idleVmRss: number[];
+  /** MiB of the executable paged in (`RssFile` growth) in the same window. */
+  codePagedIn: number[];
+  /** Growth of `RssAnon` per idle connection, KiB, after a full collection before each reading. */
+  idleAnonGc: number[];
 }
 
-/** A server and its figures, one per round (same index = same round; `null`: that round failed). */
+/** A server's samples, and why some of its measurements failed. */
 export interface Row {
   name: string;
-  runs: Array<Figures | null>;
-  /** Why rounds failed (a crashed server, an error from the load generator). */
+  figures: Partial<Figures>;
+  /** The sustained round's windows, MiB/s, one list per run. */
+  windows: number[][];
+  /** Client and server CPU (fractions of a core) under the 32 B and 64 KiB loads, one per round. */
+  cpu: { text: Array<[number, number]>; kib64: Array<[number, number]> };
+  /**
+   * The machine's 1-minute load average after each run's sequential workloads: above ~2 on 2 CPUs, other
+   * work was taking CPU from the server and the load generator, and that run's rates say little.
+   */
+  load: number[];
   failures: string[];
 }
 
+/** A new row with no samples yet. */
+export const emptyRow = (name: string): Row => ({
+  name,
+  figures: {},
+  windows: [],
+  cpu: { text: [], kib64: [] },
+  load: [],
+  failures: [],
+});
+
 /** A column of the table. */
 export interface Column {
-  key: keyof Omit<Figures, "cpu">;
+  key: keyof Figures;
   title: string;
   /** Whether more is better (throughput) or less (latency, memory). */
   higher: boolean;
-  get(figures: Figures): number;
   format(value: number): string;
 }
 
 const thousands = (value: number) => Math.round(value).toLocaleString("en-US");
-const column = (
-  key: Column["key"],
-  title: string,
-  higher: boolean,
-  format: (v: number) => string,
-): Column => ({
-  key,
-  title,
-  higher,
-  get: (figures) => figures[key],
-  format,
-});
+const fixed = (digits: number) => (value: number) => value.toFixed(digits);
 
 /** The table's columns, in order. */
 export const COLUMNS: readonly Column[] = [
-  column("text", "32 B text msg/s", true, thousands),
-  column("textPerCpu", "32 B msg per server CPU-s", true, thousands),
-  column("p50", "RTT p50 µs", false, (v) => v.toFixed(0)),
-  column("p99", "RTT p99 µs", false, (v) => v.toFixed(0)),
-  column("kib64", "64 KiB MiB/s", true, (v) => v.toFixed(0)),
-  column("mib1", "1 MiB MiB/s", true, (v) => v.toFixed(0)),
-  column("handshakes", "handshakes/s", true, thousands),
-  column("handshakesPerCpu", "handshakes per server CPU-s", true, thousands),
-  column("idleBytes", "anon bytes/idle conn", false, thousands),
-  column("idleRssBytes", "RSS bytes/idle conn", false, thousands),
+  { key: "text", title: "32 B msg/s", higher: true, format: thousands },
+  { key: "textPerCpu", title: "32 B msg per server CPU-s", higher: true, format: thousands },
+  { key: "p50", title: "RTT p50 µs", higher: false, format: fixed(0) },
+  { key: "p99", title: "RTT p99 µs", higher: false, format: fixed(0) },
+  { key: "kib64", title: "64 KiB MiB/s", higher: true, format: fixed(0) },
+  { key: "mib1", title: "1 MiB MiB/s", higher: true, format: fixed(0) },
+  { key: "handshakes", title: "handshakes/s", higher: true, format: thousands },
+  { key: "handshakesPerCpu", title: "handshakes per server CPU-s", higher: true, format: thousands },
+  { key: "sustained", title: "64 KiB sustained MiB/s", higher: true, format: fixed(0) },
+  { key: "aging", title: "sustained late ÷ early", higher: true, format: fixed(2) },
+  { key: "idleRss", title: "idle RSS KiB/conn", higher: false, format: fixed(2) },
+  { key: "idleVmRss", title: "idle VmRSS KiB/conn", higher: false, format: fixed(2) },
+  { key: "codePagedIn", title: "code paged in MiB", higher: false, format: fixed(1) },
+  { key: "idleAnonGc", title: "idle anon KiB/conn after GC", higher: false, format: fixed(2) },
 ];
 
 /** Median and extremes of a set of measurements. */
@@ -98,7 +113,7 @@ export function spread(values: number[]): Spread {
   return { median, min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-/** Echo against its baseline: which rows are compared in each round. */
+/** Echo against its baseline: which rows are compared. */
 export const PAIRS: ReadonlyArray<[string, string]> = [
   ["Echo on Bun", "bare Bun"],
   ["Echo on Bun + deflate", "bare Bun + deflate"],
@@ -108,102 +123,117 @@ export const PAIRS: ReadonlyArray<[string, string]> = [
 /** Everything the table and the chart show. */
 export interface Summary {
   rows: Array<
-    { name: string; runs: number; failures: number; columns: Record<string, Spread>; cpu: Figures["cpu"] }
+    { name: string; failures: number; columns: Partial<Record<keyof Figures, Spread>>; cpu: Row["cpu"] }
   >;
-  /** Per pair and column: Echo ÷ baseline (throughput) or Echo − baseline (latency, memory), same round. */
-  pairs: Array<{ echo: string; bare: string; columns: Record<string, Spread> }>;
+  /**
+   * Per pair and column: Echo ÷ bare (throughput) or Echo − bare (latency, memory), sample by sample
+   * (the k-th round or window of one against the k-th of the other, both on fresh processes).
+   */
+  pairs: Array<{ echo: string; bare: string; columns: Partial<Record<keyof Figures, Spread>> }>;
 }
 
-const medianCpu = (runs: Figures[], key: keyof Figures["cpu"]): CpuUse => ({
-  client: spread(runs.map((f) => f.cpu[key].client)).median,
-  server: spread(runs.map((f) => f.cpu[key].server)).median,
-});
-
-/** Medians per server, and same-round comparisons of Echo with its bare baseline. */
+/** Medians per server, and comparisons of Echo with its bare baseline. */
 export function summarise(rows: Row[]): Summary {
   const byName = new Map(rows.map((row) => [row.name, row]));
+  const present = (values: number[] | undefined): values is number[] => !!values && values.length > 0;
   return {
-    rows: rows.map((row) => ({ row, runs: row.runs.filter((f): f is Figures => f !== null) }))
-      .filter(({ runs }) => runs.length > 0)
-      .map(({ row, runs }) => ({
-        name: row.name,
-        runs: runs.length,
-        failures: row.failures.length,
-        columns: Object.fromEntries(COLUMNS.map((c) => [c.key, spread(runs.map(c.get))])),
-        cpu: {
-          text: medianCpu(runs, "text"),
-          kib64: medianCpu(runs, "kib64"),
-          mib1: medianCpu(runs, "mib1"),
-          handshakes: medianCpu(runs, "handshakes"),
-        },
-      })),
-    pairs: PAIRS.map(([echo, bare]) => {
-      const e = byName.get(echo)?.runs ?? [];
-      const b = byName.get(bare)?.runs ?? [];
-      const rounds = e.map((f, r) => [f, b[r]]).filter((pair): pair is [Figures, Figures] =>
-        !!pair[0] && !!pair[1]
-      );
-      return { echo, bare, rounds };
-    }).filter(({ rounds }) => rounds.length > 0)
-      .map(({ echo, bare, rounds }) => {
-        const compare = (c: Column) =>
-          spread(rounds.map(([e, b]) => c.higher ? c.get(e) / c.get(b) : c.get(e) - c.get(b)));
-        return { echo, bare, columns: Object.fromEntries(COLUMNS.map((c) => [c.key, compare(c)])) };
-      }),
+    rows: rows.map((row) => ({
+      name: row.name,
+      failures: row.failures.length,
+      cpu: row.cpu,
+      columns: Object.fromEntries(
+        COLUMNS.filter((c) => present(row.figures[c.key])).map((c) => [c.key, spread(row.figures[c.key]!)]),
+      ),
+    })).filter((row) => Object.keys(row.columns).length > 0),
+    pairs: PAIRS.filter(([echo, bare]) => byName.has(echo) && byName.has(bare)).map(([echo, bare]) => {
+      const e = byName.get(echo)!.figures;
+      const b = byName.get(bare)!.figures;
+      const columns = COLUMNS.filter((c) => present(e[c.key]) && present(b[c.key])).map((c) => {
+        const n = Math.min(e[c.key]!.length, b[c.key]!.length);
+        const compared = e[c.key]!.slice(0, n).map((v, k) => c.higher ? v / b[c.key]![k] : v - b[c.key]![k]);
+        return [c.key, spread(compared)];
+      });
+      return { echo, bare, columns: Object.fromEntries(columns) };
+    }).filter((pair) => Object.keys(pair.columns).length > 0),
   };
 }
 
-function cell(column: Column, s: Spread): string {
+function cell(column: Column, s: Spread | undefined): string {
+  if (!s) return "–";
   const deviation = Math.max(s.max - s.median, s.median - s.min) / Math.abs(s.median || 1);
   const pm = s.min === s.max ? "" : ` ±${Math.round(deviation * 100)}%`;
   return `${column.format(s.median)}${pm}`;
 }
 
-function comparison(column: Column, s: Spread): string {
+function comparison(column: Column, s: Spread | undefined): string {
+  if (!s) return "–";
   // Three decimals: the targets sit at 0.95, and 0.948 must not print as 0.95.
   if (column.higher) return `**${s.median.toFixed(3)}×** (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
   const signed = (v: number) => `${v >= 0 ? "+" : "−"}${column.format(Math.abs(v))}`;
-  return `${signed(s.median)} (${signed(s.min)}…${signed(s.max)})`;
+  return `**${signed(s.median)}** (${signed(s.min)}…${signed(s.max)})`;
 }
 
 /** A fraction as a whole percentage. */
 export const percent = (fraction: number): string => `${Math.round(fraction * 100)}%`;
 
+/** What the notes under the table need to know about the run. */
+export interface TableMeta {
+  command: string;
+  runs: number;
+  cpus: number;
+  rounds: number;
+  roundMs: number;
+  windows: number;
+  windowMs: number;
+  idleConnections: number;
+}
+
 /** The markdown table, with the notes that make it readable. */
-export function table(
-  summary: Summary,
-  meta: { command: string; runs: number; cpus: number; pinning: string },
-): string {
+export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
+  const columns = COLUMNS.filter((c) => summary.rows.some((row) => row.columns[c.key]));
   const lines = [
-    `| server | ${COLUMNS.map((c) => c.title).join(" | ")} |`,
-    `| --- | ${COLUMNS.map(() => "---:").join(" | ")} |`,
+    `| server | ${columns.map((c) => c.title).join(" | ")} |`,
+    `| --- | ${columns.map(() => "---:").join(" | ")} |`,
     ...summary.rows.map((row) =>
-      `| ${row.name}${row.failures ? ` (${row.failures} round(s) failed)` : ""} | ${
-        COLUMNS.map((c) => cell(c, row.columns[c.key])).join(" | ")
+      `| ${row.name}${row.failures ? ` (${row.failures} failure(s))` : ""} | ${
+        columns.map((c) => cell(c, row.columns[c.key])).join(" | ")
       } |`
     ),
     ...summary.pairs.map((pair) =>
       `| *${pair.echo} vs ${pair.bare}* | ${
-        COLUMNS.map((c) => comparison(c, pair.columns[c.key])).join(" | ")
+        columns.map((c) => comparison(c, pair.columns[c.key])).join(" | ")
       } |`
     ),
   ];
-  const fastest = [...summary.rows].sort((a, b) => b.columns.text.median - a.columns.text.median)[0];
+  const seconds = (ms: number) => `${ms / 1000} s`;
   const notes = [
     "",
-    `Medians of ${meta.runs} round(s) on ${meta.cpus} CPU(s), ${meta.pinning}; ±: the largest deviation of a round ` +
-    "from the median. " +
-    "Comparison rows: Echo ÷ bare (throughput) or Echo − bare (latency, memory) within each round; median (range).",
+    `${meta.runs} run(s) on ${meta.cpus} CPU(s), nothing pinned; each server started fresh and measured alone. ` +
+    `Throughput: on one process, ${meta.rounds} rounds of ${
+      seconds(meta.roundMs)
+    } per workload, one workload ` +
+    "after the other (32 B, latency, 64 KiB, 1 MiB, handshakes); medians, ±: the largest deviation of a round. " +
+    `Sustained: ${meta.windows} windows of ${seconds(meta.windowMs)} of 64 KiB on another fresh process. ` +
+    `Idle: ${meta.idleConnections} idle connections held after as many opened and closed, growth per connection, on fresh processes. ` +
+    "Comparison rows: Echo ÷ bare (throughput) or Echo − bare (latency, memory), round by round; median (range).",
   ];
-  if (fastest) {
-    notes.push(
-      `Load generator (one Bun process) against the fastest server, ${fastest.name}, as share of one core, ` +
-        `client / server: 32 B ${percent(fastest.cpu.text.client)} / ${percent(fastest.cpu.text.server)}, ` +
-        `64 KiB ${percent(fastest.cpu.kib64.client)} / ${percent(fastest.cpu.kib64.server)}, ` +
-        `1 MiB ${percent(fastest.cpu.mib1.client)} / ${percent(fastest.cpu.mib1.server)}, ` +
-        `handshakes ${percent(fastest.cpu.handshakes.client)} / ${percent(fastest.cpu.handshakes.server)}.`,
-    );
+  for (const row of rows) {
+    for (const run of row.windows) {
+      notes.push(`Sustained ${row.name}, MiB/s per window: ${run.map((v) => v.toFixed(0)).join(", ")}.`);
+    }
   }
-  notes.push(`Command: \`${meta.command}\``);
+  const cpu = (samples: Array<[number, number]>) =>
+    samples.length
+      ? `${percent(spread(samples.map((s) => s[0])).median)} / ${
+        percent(spread(samples.map((s) => s[1])).median)
+      }`
+      : "–";
+  notes.push(
+    "Load generator (one Bun process) / server CPU, as share of one core, 32 B and 64 KiB: " +
+      summary.rows.map((row) => `${row.name} ${cpu(row.cpu.text)}, ${cpu(row.cpu.kib64)}`).join("; ") + ".",
+    "Load average (1 min) after each run's sequential workloads: " +
+      rows.map((row) => `${row.name} ${row.load.map((v) => v.toFixed(1)).join(", ")}`).join("; ") + ".",
+    `Command: \`${meta.command}\``,
+  );
   return [...lines, ...notes].join("\n");
 }

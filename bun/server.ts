@@ -119,19 +119,19 @@ const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decomp
 
 /**
  * Upgrades between two young-generation collections Echo asks of JavaScriptCore. An upgrade allocates
- * ~1.3 KB of heap, ~0.5 KB of which the connection keeps (`bench/upgrade_garbage.ts`, `idle_heap.ts`).
+ * ~1.3 KB of heap, ~0.5 KB of which the connection keeps.
  * Left to pace itself, the collector let a burst of thousands of upgrades pile their garbage up before
  * it ran, some rounds not at all, and the pages that garbage took stayed resident after it was
  * collected: +1.5–2 KB per connection over the bare echo in such rounds. An eden collection only visits
  * what was allocated since the last one; every 1,000 upgrades it cost no measurable handshake rate
- * (README, ninth pass).
+ * (docs/benchmarks.md, "Handshake garbage on Bun").
  */
 export const UPGRADES_PER_COLLECTION = 1000;
 
 /**
  * From this size on, a received binary message's buffer is freed once echoed (`EchoSession.receiveOwned`).
  * In sliced A/B against leaving them to the collector, 8 KiB binary echoes ran at 1.03×, 16 KiB at 1.04×,
- * 64 KiB at 1.18× and 1 MiB at 1.14×, but 4 KiB at 0.97× (README, twelfth pass).
+ * 64 KiB at 1.18× and 1 MiB at 1.14×, but 4 KiB at 0.97× (docs/benchmarks.md, "Received buffers").
  */
 const RELEASE_FROM_BYTES = 8 * 1024;
 
@@ -151,8 +151,8 @@ class BunSocket implements Peer {
    * On a connection without permessage-deflate the flag changes nothing on the wire (Bun ignores it
    * there) but how uWebSockets sends: without it, a message of 16 KiB or more is written as header and
    * payload straight to the socket; with it, the frame is built whole first. On loopback here the first
-   * is faster up to 512 KiB and the second from 1 MiB (`bun run bench/variants.ts` measures both; the
-   * README has the figures). With deflate the flag compresses, so only lib's rule sets it there.
+   * is faster up to 512 KiB and the second from 1 MiB (docs/benchmarks.md, "Large frames on Bun").
+   * With deflate the flag compresses, so only lib's rule sets it there.
    */
   readonly #framedWholeFrom: number;
   constructor(connection: Connection) {

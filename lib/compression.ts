@@ -8,7 +8,7 @@ import { exceedsBytes } from "./utf8.ts";
 
 /**
  * Messages shorter than this are sent uncompressed: DEFLATE's block overhead makes them
- * larger, not smaller, and the CPU spent buys nothing. Measured by `bench/deflate_threshold.ts`.
+ * larger, not smaller, and the CPU spent buys nothing (docs/benchmarks.md, "Deflate threshold").
  */
 export const COMPRESS_MIN_BYTES = 64;
 

@@ -81,7 +81,7 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
   };
   // Held events, four entries each (time, level, event, fields; no object per event), formatted when
   // written: formatting a batch in one loop cost Bun ~1.5 µs less per handshake than a line at a time
-  // between the kernel's work for each connection (README, thirteenth pass).
+  // between the kernel's work for each connection (docs/benchmarks.md, "Log lines").
   let held: unknown[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {

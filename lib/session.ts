@@ -175,7 +175,7 @@ export class EchoSession implements Member {
    * the `delay` knob keeps the message. V8 (Deno) and JavaScriptCore (Bun) free an `ArrayBuffer` only when
    * they collect it: under 1 MiB echoes, hundreds of megabytes of received buffers piled up between
    * collections, and the allocator handed their pages back and faulted them in again. Freed at once, the
-   * next message reuses the same, still cached, memory (README, eleventh and twelfth passes).
+   * next message reuses the same, still cached, memory (docs/benchmarks.md, "Received buffers").
    *
    * Only for an entry whose peer is done with the bytes once `send` returns (Deno's `send` copies them;
    * Bun's writes them to the socket or copies them into its queue); the entry decides from which size the

@@ -1,10 +1,11 @@
 /**
- * The layout rules docs/design.md states, checked on the tree: no import cycles, and `lib/` free of
- * runtime globals.
+ * The layout rules docs/design.md states, checked on the tree: no import cycles, `lib/` free of
+ * runtime globals, a README short enough to be a guide whose links all lead somewhere, and a bench/
+ * that is a harness.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { ROOT } from "./support/server.ts";
 
@@ -50,5 +51,51 @@ describe("layout", () => {
       /\b(Deno|Bun)\.[a-zA-Z]/.test(readFileSync(file, "utf8").replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ""))
     );
     assert.deepEqual(offenders.map((file) => relative(ROOT, file)), []);
+  });
+
+  test("README.md is a guide of at most 400 lines, and no doc narrates passes of work", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    assert.ok(readme.split("\n").length <= 400, `${readme.split("\n").length} lines`);
+    const docs = [
+      join(ROOT, "README.md"),
+      ...readdirSync(join(ROOT, "docs")).map((f) => join(ROOT, "docs", f)),
+    ]
+      .filter((file) => file.endsWith(".md"));
+    for (const file of docs) {
+      assert.doesNotMatch(
+        readFileSync(file, "utf8"),
+        /\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth) pass\b/i,
+        relative(ROOT, file),
+      );
+    }
+  });
+
+  test("no source comment points at a README pass", () => {
+    const offenders = sources().filter((file) => /README, \w+ pass/.test(readFileSync(file, "utf8")));
+    assert.deepEqual(offenders.map((file) => relative(ROOT, file)), []);
+  });
+
+  test("every relative link in the README and docs/ names a file that exists", () => {
+    const docs = [
+      join(ROOT, "README.md"),
+      ...readdirSync(join(ROOT, "docs")).map((f) => join(ROOT, "docs", f)),
+    ]
+      .filter((file) => file.endsWith(".md"));
+    const broken: string[] = [];
+    for (const file of docs) {
+      for (const [, target] of readFileSync(file, "utf8").matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target) || target.startsWith("#")) continue;
+        const path = resolve(dirname(file), target.split("#")[0]);
+        if (!existsSync(path)) broken.push(`${relative(ROOT, file)} → ${target}`);
+      }
+    }
+    assert.deepEqual(broken, []);
+  });
+
+  test("bench/ is a harness of at most 10 files, each named in docs/benchmarks.md", () => {
+    const files = readdirSync(join(ROOT, "bench"));
+    assert.ok(files.length <= 10, files.join(", "));
+    const doc = readFileSync(join(ROOT, "docs", "benchmarks.md"), "utf8");
+    assert.deepEqual(files.filter((file) => !doc.includes(file)), []);
   });
 });
