@@ -234,7 +234,7 @@ export class SharedFleet implements FleetSource {
   /**
    * Writes a first batch now and one every `flushMs` after, or sooner when a connection with a new tag
    * opened or a tagged one closed: a page that just connected through one replica asks another for
-   * its record a moment later. `unref` (Deno's `Deno.unrefTimer`) keeps the timer from holding the
+   * its record a moment later. `unref` (on Deno, its `unrefTimer`) keeps the timer from holding the
    * process open: `deno serve` exits on SIGTERM only once nothing else is pending.
    */
   start(options: { unref?: (timer: number) => void } = {}): this {

@@ -24,7 +24,7 @@ export const DEFAULT_INTERVAL_MS = 1000;
 
 /**
  * Longest silence on a stream: a comment line goes out when no event is due sooner. Bun closes an
- * HTTP connection idle for its `idleTimeout` (10 s by default, "Bun.serve" docs), and proxies
+ * HTTP connection idle for its `idleTimeout` (10 s by default, Bun's server docs), and proxies
  * have read timeouts of their own.
  */
 export const KEEPALIVE_MS = 5000;
