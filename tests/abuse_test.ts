@@ -95,6 +95,17 @@ function tally<T>(items: T[], key: (item: T) => string): Record<string, number> 
   return counts;
 }
 
+/**
+ * `size` random bytes that cannot be the start of a request: the first is a control byte (0x16 opens a
+ * TLS record, as a client speaking TLS to a plain port sends). Wholly random bytes are sometimes a
+ * valid prefix ("G"), which a server rightly waits to see completed, like the slow-header case.
+ */
+function garbage(size: number): Uint8Array {
+  const bytes = randomBytes(size);
+  bytes[0] = [0x00, 0x16, 0x80, 0xff][bytes[0] % 4];
+  return bytes;
+}
+
 /** Headers of `kib` KiB in 1 KiB lines, on an otherwise valid upgrade request. */
 function bigHandshake(kib: number): string {
   const headers = handshakeHeaders().map(([name, value]) => `${name}: ${value}\r\n`).join("");
@@ -116,17 +127,21 @@ for (const entry of ENTRIES) {
         seen = await Promise.all(
           Array.from(
             { length: 500 },
-            () => poke(server.port, randomBytes(1 + Math.floor(Math.random() * 2048)), 10_000),
+            () => poke(server.port, garbage(1 + Math.floor(Math.random() * 2048)), 10_000),
           ),
         );
       });
-      const statuses = tally(seen, (s) => String(s.status));
+      const answered = seen.filter((s) => s.status !== undefined);
+      const statuses = tally(answered, (s) => String(s.status));
       // Deno (hyper) answers 400 to all; Bun 400, or 505 when the garbage parses as a request line with
-      // a bad version. Deno then resets connections whose garbage it did not read.
+      // a bad version. Each then closes the connection, and resets one whose garbage it did not read; a
+      // reset that overtakes the answer on the client's side discards it there (1 in 500 on a loaded
+      // machine, on either runtime). Such a connection must have ended, and never with a success.
       const expected = entry.name === "deno" ? ["400"] : ["400", "505"];
       for (const status of Object.keys(statuses)) {
         assert.ok(expected.includes(status), JSON.stringify(statuses));
       }
+      assert.ok(answered.length >= 490, `${answered.length} of 500 answered with a status`);
       assert.ok(seen.every((s) => s.ended !== "open"), "every connection ended");
     });
 
