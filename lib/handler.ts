@@ -28,8 +28,6 @@ export interface Client {
 /** A fetch-style handler; `undefined` means the runtime has already answered (Bun's upgrade). */
 export type Handler = (request: Request, client: Client) => Response | Promise<Response> | undefined;
 
-export { RETRY_AFTER_SECONDS } from "./admission.ts";
-
 /** Builds the handler both entries serve. */
 export function createHandler(upgrade: Upgrade, context: Context): Handler {
   // Built once: every object an upgrade allocates and drops is garbage the next burst of them piles up.

@@ -1,6 +1,7 @@
 /**
  * The live sessions of one server, WebSockets and SSE streams: what shutdown closes, what
- * MAX_CONNECTIONS counts, what `/info` lists as live (the WebSockets), and what the keepalive sweep visits where the runtime does not ping by itself.
+ * MAX_CONNECTIONS counts, what `/info` lists as live (the WebSockets), and what the keepalive sweep
+ * visits where the runtime does not ping by itself.
  *
  * @module
  */
