@@ -1,12 +1,14 @@
 /**
  * Echo's Deno entry for `deno run --allow-net --allow-env main.ts`: reads flags and environment, then
- * serves on `Deno.serve`. `deno serve` has its own entry, `serve.ts`; both share `deno/echo.ts`.
+ * serves on `Deno.serve` (`deno/server.ts`). `deno serve` has its own entry, `serve.ts`.
  *
  * @module
  */
-import { readSettings, runHealthcheck, serve } from "./deno/echo.ts";
-import { isHealthcheck } from "./lib/healthcheck.ts";
-import type { ServeOptions } from "./lib/session.ts";
+import { runHealthcheck } from "./deno/healthcheck.ts";
+import { serve } from "./deno/server.ts";
+import { readSettings } from "./deno/settings.ts";
+import { isHealthcheck } from "./lib/server/healthcheck.ts";
+import type { ServeOptions } from "./lib/server/start.ts";
 
 /** The command line `--help` and error lines name. */
 const PROGRAM = "deno run --allow-net --allow-env main.ts";

@@ -1,11 +1,12 @@
 /**
  * Echo's Deno entry for `deno serve` (one listener per isolate with `--parallel`):
  * `deno serve --parallel --allow-net --allow-env serve.ts`. Deno owns the listener, so this module
- * only exports the handler; `main.ts` is the entry for `deno run`. Both share `deno/echo.ts`.
+ * only exports the handler; `main.ts` is the entry for `deno run`. Both build on `deno/echo.ts`.
  *
  * @module
  */
-import { createEcho, readSettings } from "./deno/echo.ts";
+import { createEcho } from "./deno/echo.ts";
+import { readSettings } from "./deno/settings.ts";
 
 const echo = createEcho(
   readSettings("deno serve --parallel --allow-net --allow-env serve.ts", { listen: false }),
@@ -22,5 +23,5 @@ if (ignored.length > 0) {
 
 export default {
   fetch: (request, info) => echo.fetch(request, info as Deno.ServeHandlerInfo<Deno.NetAddr>),
-  onListen: (address) => echo.onListen(address as Deno.NetAddr),
+  onListen: (address) => echo.announce(address as Deno.NetAddr),
 } satisfies Deno.ServeDefaultExport;

@@ -16,7 +16,7 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { INFO_PACE_MS } from "../lib/info.ts";
+import { INFO_PACE_MS } from "../lib/context.ts";
 import { handshakeHeaders, OP, RawClient } from "../tests/support/raw.ts";
 import { ENTRIES, type RunningServer, startServer } from "../tests/support/server.ts";
 

@@ -1,13 +1,13 @@
 /**
  * The shared fleet's Redis connection on Bun: its built-in `RedisClient`, with no queue while
- * offline (a command then fails at once, and lib/shared_fleet.ts drops that batch) and no
+ * offline (a command then fails at once, and lib/fleet/shared.ts drops that batch) and no
  * reconnection of its own: the next command reconnects, and the fleet spaces its tries.
  *
  * @module
  */
 import { RedisClient } from "bun";
 import type { FleetUrl } from "../lib/fleet_url.ts";
-import type { RedisConnection } from "../lib/redis_store.ts";
+import type { RedisConnection } from "../lib/fleet/redis_store.ts";
 
 /** A connection to the server `url` names, made at the first command. */
 export function bunRedis(url: FleetUrl): RedisConnection {

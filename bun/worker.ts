@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { FLEET_CHANNEL } from "../lib/channel_fleet.ts";
-import { shutDown } from "../lib/cli.ts";
-import { joinProcessFleet } from "../lib/process_fleet.ts";
-import { listen, type Listening, type WorkerCommand } from "./server.ts";
+import { FLEET_CHANNEL } from "../lib/fleet/channel.ts";
+import { listen, type Listening } from "./echo.ts";
+import type { WorkerCommand } from "./workers.ts";
 
 declare const self: Worker;
 
@@ -18,11 +17,10 @@ self.onmessage = (event: MessageEvent<WorkerCommand>) => {
   const command = event.data;
   if (command === "drain") {
     if (!serving) process.exit(0);
-    const { server, context } = serving;
+    const { server, echo } = serving;
     // process.exit in a worker ends this thread only; the main thread reads the status (Bun docs, Workers).
-    void shutDown(context, { stopListening: () => server.stop(false), exit: process.exit });
+    void echo.drain({ stopListening: () => server.stop(false), exit: process.exit });
   } else if (!serving) {
-    serving = listen(command.serve);
-    joinProcessFleet(serving.context, new BroadcastChannel(FLEET_CHANNEL));
+    serving = listen(command.serve, {}, new BroadcastChannel(FLEET_CHANNEL));
   }
 };

@@ -2,12 +2,12 @@
  * The shared fleet's store on Deno KV: the store Deno Deploy gives every project (`FLEET_URL=kv:`),
  * or a SQLite file that processes on one machine share (`kv:/path/to/file.sqlite`). KV has no
  * pub/sub between processes (`watch` and queues stay within one), which is why the fleet is built on
- * records with expiry. `expireIn` is lazy, so lib/shared_fleet.ts checks each value's own time.
+ * records with expiry. `expireIn` is lazy, so lib/fleet/shared.ts checks each value's own time.
  *
  * @module
  */
 import type { FleetUrl } from "../lib/fleet_url.ts";
-import type { FleetStore, FleetWrite } from "../lib/shared_fleet.ts";
+import type { FleetStore, FleetWrite } from "../lib/fleet/shared.ts";
 
 const PREFIX = ["echo", "fleet"];
 

@@ -8,7 +8,7 @@
  * @module
  */
 import type { FleetUrl } from "../lib/fleet_url.ts";
-import type { RedisConnection } from "../lib/redis_store.ts";
+import type { RedisConnection } from "../lib/fleet/redis_store.ts";
 
 /** A connection to the server `url` names, opened now in the background. */
 export function denoRedis(url: FleetUrl): RedisConnection {

@@ -15,7 +15,7 @@ const RETRY = { "retry-after": String(RETRY_AFTER_SECONDS) };
 /** The 503 for a server that is draining or full, or `undefined` when there is room. */
 export function admission(context: Pick<Context, "hub" | "config">): RefusedHandshake | undefined {
   if (context.hub.draining) return refuse(503, "shutting_down", "server is shutting down", RETRY);
-  if (context.hub.members.length >= context.config.maxConnections) {
+  if (context.hub.sessions.length >= context.config.maxConnections) {
     return refuse(
       503,
       "capacity",

@@ -35,20 +35,20 @@ export function parseTrustProxy(raw: string): TrustProxy | null {
 }
 
 /**
- * The address to record for a client: the peer address when no proxy is trusted (forwarding
+ * The address to record for a client: the socket's address when no proxy is trusted (forwarding
  * headers are then ignored), otherwise the address the outermost trusted proxy saw, which is the
- * `hops`-th entry from the right of the trusted header. Falls back to the peer address when the
+ * `hops`-th entry from the right of the trusted header. Falls back to the socket's address when the
  * header is missing or that entry is not an address (`unknown`, an obfuscated `_name`).
  */
-export function clientAddress(headers: Headers, peer: string, trust: TrustProxy | null): string {
-  if (trust === null) return peer;
+export function clientAddress(headers: Headers, socketAddress: string, trust: TrustProxy | null): string {
+  if (trust === null) return socketAddress;
   const value = headers.get(trust.header);
-  if (value === null) return peer;
+  if (value === null) return socketAddress;
   const entries = trust.header === "forwarded" ? forwardedFor(value) : value.split(",").map((s) => s.trim());
   // Fewer entries than hops: every entry was appended by a trusted proxy, so the leftmost one
   // is the client as the first proxy saw it.
   const entry = entries[Math.max(0, entries.length - trust.hops)];
-  return entry === undefined ? peer : (address(entry) ?? peer);
+  return entry === undefined ? socketAddress : (address(entry) ?? socketAddress);
 }
 
 /** The `for=` value of each element of an RFC 7239 `Forwarded` header, in order. */

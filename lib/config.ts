@@ -8,6 +8,7 @@
 
 import { parseTrustProxy, type TrustProxy } from "./client_address.ts";
 import { DEFLATE_MODES, type DeflateMode } from "./deflate.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { type FleetUrl, parseFleetUrl, redactFleetUrl } from "./fleet_url.ts";
 
 /** `public`: other connections without address, tag or identifying headers; `full`: everything. */
@@ -15,10 +16,6 @@ export type InfoDetails = "public" | "full";
 
 /** Log output formats; `auto` means pretty on a terminal, JSON otherwise. */
 export type LogFormat = "json" | "pretty" | "auto";
-/** Log levels, most verbose first. */
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-/** How much a log line must matter to be written. */
-export type LogLevel = typeof LOG_LEVELS[number];
 
 /** Everything an entry needs to start serving. */
 export interface Config {
@@ -36,7 +33,7 @@ export interface Config {
   maxMessageBytes: number;
   /** Largest amount of echo data queued for one client that does not read. */
   maxBufferedBytes: number;
-  /** Seconds a peer may stay silent (pings unanswered) before it is closed; 0 disables. */
+  /** Seconds a client may stay silent (pings unanswered) before it is closed; 0 disables. */
   idleTimeoutSeconds: number;
   /** Live connections beyond which upgrades are refused with 503. */
   maxConnections: number;
@@ -185,7 +182,7 @@ export const OPTIONS: readonly Option[] = [
   option(
     "IDLE_TIMEOUT_SECONDS",
     "idleTimeoutSeconds",
-    "silence before a peer is closed, 1001 (pinged at half); 0: off",
+    "silence before a client is closed, 1001 (pinged at half); 0: off",
     integer(0, 960),
   ),
   option(

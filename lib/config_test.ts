@@ -1,15 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type Config,
-  ConfigError,
-  DEFAULTS,
-  flagOf,
-  helpText,
-  LOG_LEVELS,
-  OPTIONS,
-  parseConfig,
-} from "./config.ts";
+import { type Config, ConfigError, DEFAULTS, flagOf, helpText, OPTIONS, parseConfig } from "./config.ts";
+import { LOG_LEVELS } from "./log.ts";
 
 /** Parses and insists on a configuration (not `"help"`). */
 function parse(args: string[], env: Record<string, string | undefined> = {}): Config {

@@ -38,7 +38,7 @@ export interface Connection {
   pongs: number;
   /**
    * Messages and bytes (UTF-8 for text) from the client, and echoed to it. Plain fields rather than an
-   * object per direction: every object is kept by every idle connection (~50 bytes each on Bun).
+   * object per direction: every object is kept by every idle connection (docs/benchmarks.md, "Idle memory").
    */
   messagesIn: number;
   bytesIn: number;

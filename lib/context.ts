@@ -5,13 +5,12 @@
  */
 import type { Config } from "./config.ts";
 import type { ExtensionPolicy } from "./deflate.ts";
-import type { FleetSource } from "./fleet.ts";
+import type { FleetSource } from "./fleet_source.ts";
 import { Hub } from "./hub.ts";
-import { INFO_PACE_MS, MAX_INFO_WAITING } from "./info.ts";
 import type { KnobParameter } from "./knobs.ts";
 import type { Logger } from "./log.ts";
 import { Pace } from "./pace.ts";
-import { type ProcessIdentity, processIdentity } from "./process.ts";
+import { type ProcessIdentity, processIdentity } from "./identity.ts";
 import { Registry } from "./registry.ts";
 
 /** Shared state and facts of one server. */
@@ -30,9 +29,17 @@ export interface Context {
   unsupportedKnobs: Partial<Record<KnobParameter, string>>;
   /** Where `/info` looks for connections other members hold, in order (empty: this member alone). */
   fleet: FleetSource[];
-  /** Spaces `/info`'s larger answers (lib/info.ts). */
+  /** Spaces `/info`'s larger answers ({@link INFO_PACE_MS}). */
   infoPace: Pace;
 }
+
+/**
+ * At most one `/info` answer listing more than a few connections per this many ms, per process, so that
+ * clients fetching `/info` in a loop cannot take the thread (docs/info.md, "Cost").
+ */
+export const INFO_PACE_MS = 50;
+/** Requests waiting for their turn beyond which `/info` answers 503 at once (bounded memory). */
+export const MAX_INFO_WAITING = 100;
 
 /** Builds a context; a caller may bring its own registry (a test fixture does). */
 export function createContext(

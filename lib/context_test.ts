@@ -24,7 +24,7 @@ describe("createContext", () => {
     assert.ok(context.registry instanceof Registry);
     assert.equal(context.registry.totals([]).connections, 0);
     assert.ok(context.hub instanceof Hub);
-    assert.equal(context.hub.members.length, 0);
+    assert.equal(context.hub.sessions.length, 0);
     assert.equal(context.hub.draining, false);
   });
 

@@ -79,7 +79,8 @@ export function checkHandshake(
     });
   }
   // Headers are read with `get` only: Deno's server answers `get` one header at a time, but `has`
-  // copies every header into the request, which the connection then keeps (~1.2 KB on Deno).
+  // copies every header into the request, which the connection then keeps (docs/benchmarks.md,
+  // "Idle memory").
   // HTTP/1.1 requires Host (RFC 9112 §3.2) and so does the handshake (RFC 6455 §4.2.1 item 2);
   // both runtimes upgrade without one.
   if (request.headers.get("host") === null) return refuse(400, "host", "Host header is missing");

@@ -8,10 +8,10 @@
 import type { Connection } from "./connection.ts";
 
 /** What the hub needs of a session. */
-export interface Member {
+export interface LiveSession {
   /** The WebSocket connection's record, which `/info` lists while it is live; `null` for an SSE stream. */
   readonly connection: Connection | null;
-  /** The hub's bookkeeping: where it keeps this member, -1 when in no hub. Starts at -1. */
+  /** The hub's bookkeeping: where it keeps this session, -1 when in no hub. Starts at -1. */
   hubSlot: number;
   close(code: number, reason: string): void;
   /** Pings when silent for half of `idleMs`, closes when silent for `idleMs`. */
@@ -19,58 +19,59 @@ export interface Member {
 }
 
 /**
- * Live sessions, shared by the handler, the sessions themselves and shutdown. An array whose members
- * know their slot rather than a Set: on Bun a Set entry cost each idle connection ~110 bytes more.
+ * Live sessions, shared by the handler, the sessions themselves and shutdown. An array whose entries
+ * know their slot rather than a Set: on Bun a Set entry cost each idle connection more memory
+ * (docs/benchmarks.md, "Idle memory").
  */
-export class Hub<M extends Member = Member> {
-  #members: M[] = [];
+export class Hub<S extends LiveSession = LiveSession> {
+  #sessions: S[] = [];
   /** Set once shutdown begins: new upgrades are refused. */
   draining = false;
   #emptied: Array<() => void> = [];
 
-  /** The live members, in no particular order: removing one moves the last into its slot. */
-  get members(): readonly M[] {
-    return this.#members;
+  /** The live sessions, in no particular order: removing one moves the last into its slot. */
+  get sessions(): readonly S[] {
+    return this.#sessions;
   }
 
-  /** The live WebSocket members' connection records, in the members' order (a new array: a snapshot). */
+  /** The live WebSocket sessions' connection records, in the sessions' order (a new array: a snapshot). */
   connections(): Connection[] {
     const records: Connection[] = [];
-    for (const member of this.#members) if (member.connection !== null) records.push(member.connection);
+    for (const session of this.#sessions) if (session.connection !== null) records.push(session.connection);
     return records;
   }
 
-  /** Adds a member; adding one that is in already changes nothing. */
-  add(member: M): void {
-    if (this.#has(member)) return;
-    member.hubSlot = this.#members.push(member) - 1;
+  /** Adds a session; adding one that is in already changes nothing. */
+  add(session: S): void {
+    if (this.#has(session)) return;
+    session.hubSlot = this.#sessions.push(session) - 1;
   }
 
-  /** Takes a member out; false when it was not in (already removed). */
-  remove(member: M): boolean {
-    if (!this.#has(member)) return false;
-    const last = this.#members.pop()!;
-    if (last !== member) {
-      this.#members[member.hubSlot] = last;
-      last.hubSlot = member.hubSlot;
+  /** Takes a session out; false when it was not in (already removed). */
+  remove(session: S): boolean {
+    if (!this.#has(session)) return false;
+    const last = this.#sessions.pop()!;
+    if (last !== session) {
+      this.#sessions[session.hubSlot] = last;
+      last.hubSlot = session.hubSlot;
     }
-    member.hubSlot = -1;
-    if (this.#members.length === 0) { for (const resolve of this.#emptied.splice(0)) resolve(); }
+    session.hubSlot = -1;
+    if (this.#sessions.length === 0) { for (const resolve of this.#emptied.splice(0)) resolve(); }
     return true;
   }
 
-  #has(member: M): boolean {
-    return member.hubSlot >= 0 && this.#members[member.hubSlot] === member;
+  #has(session: S): boolean {
+    return session.hubSlot >= 0 && this.#sessions[session.hubSlot] === session;
   }
 
-  /** Sends every member a close frame. */
+  /** Sends every session a close frame. */
   closeAll(code: number, reason: string): void {
-    for (const member of [...this.#members]) member.close(code, reason);
+    for (const session of [...this.#sessions]) session.close(code, reason);
   }
 
-  /** Resolves `true` once no member is left, or `false` after `timeoutMs`. */
+  /** Resolves `true` once no session is left, or `false` after `timeoutMs`. */
   whenEmpty(timeoutMs: number): Promise<boolean> {
-    if (this.#members.length === 0) return Promise.resolve(true);
+    if (this.#sessions.length === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.#emptied.push(() => {
@@ -81,15 +82,15 @@ export class Hub<M extends Member = Member> {
   }
 
   /**
-   * Starts one sweep for all members, for runtimes whose own idle timeout misbehaves (Bun's
+   * Starts one sweep for all sessions, for runtimes whose own idle timeout misbehaves (Bun's
    * closes TCP without a close frame). Returns the function that stops it.
    */
   startKeepalive(idleMs: number, options: { now?: () => number } = {}): () => void {
     const now = options.now ?? Date.now;
     const timer = setInterval(() => {
       const at = now();
-      // A copy: a member's keepalive may close it, and a close may take it out at once.
-      for (const member of [...this.#members]) member.keepalive(at, idleMs);
+      // A copy: a session's keepalive may close it, and a close may take it out at once.
+      for (const session of [...this.#sessions]) session.keepalive(at, idleMs);
     }, Math.max(250, Math.min(1000, idleMs / 8)));
     return () => clearInterval(timer);
   }

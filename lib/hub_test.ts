@@ -1,11 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Hub, type Member } from "./hub.ts";
+import { Hub, type LiveSession } from "./hub.ts";
 import { testConnection } from "./testing_context.ts";
 
-/** A member that records what the hub asked of it. */
-class FakeMember implements Member {
+/** A session that records what the hub asked of it. */
+class FakeSession implements LiveSession {
   readonly connection = testConnection();
   hubSlot = -1;
   closes: Array<[number, string]> = [];
@@ -30,42 +30,42 @@ async function until(done: () => boolean, what: string): Promise<void> {
 describe("Hub", () => {
   test("starts empty and accepting", () => {
     const hub = new Hub();
-    assert.equal(hub.members.length, 0);
+    assert.equal(hub.sessions.length, 0);
     assert.equal(hub.draining, false);
   });
 
-  test("add and remove track the members; removing twice or a stranger is harmless", () => {
-    const hub = new Hub<FakeMember>();
-    const a = new FakeMember();
-    const b = new FakeMember();
+  test("add and remove track the sessions; removing twice or a stranger is harmless", () => {
+    const hub = new Hub<FakeSession>();
+    const a = new FakeSession();
+    const b = new FakeSession();
     hub.add(a);
     hub.add(b);
     hub.add(a);
-    assert.deepEqual([...hub.members], [a, b]);
+    assert.deepEqual([...hub.sessions], [a, b]);
     hub.remove(a);
     hub.remove(a);
-    hub.remove(new FakeMember());
-    assert.deepEqual([...hub.members], [b]);
+    hub.remove(new FakeSession());
+    assert.deepEqual([...hub.sessions], [b]);
   });
 
-  test("members taken out of the middle leave every other member in, once", () => {
-    const hub = new Hub<FakeMember>();
-    const members = Array.from({ length: 6 }, () => new FakeMember());
-    for (const m of members) hub.add(m);
-    for (const index of [1, 4, 0]) assert.equal(hub.remove(members[index]), true);
-    const left = [members[2], members[3], members[5]];
-    assert.deepEqual(new Set(hub.members), new Set(left));
-    assert.equal(hub.members.length, 3);
+  test("sessions taken out of the middle leave every other session in, once", () => {
+    const hub = new Hub<FakeSession>();
+    const sessions = Array.from({ length: 6 }, () => new FakeSession());
+    for (const m of sessions) hub.add(m);
+    for (const index of [1, 4, 0]) assert.equal(hub.remove(sessions[index]), true);
+    const left = [sessions[2], sessions[3], sessions[5]];
+    assert.deepEqual(new Set(hub.sessions), new Set(left));
+    assert.equal(hub.sessions.length, 3);
     for (const m of left) assert.equal(hub.remove(m), true, "each one still found");
-    assert.equal(hub.members.length, 0);
-    for (const m of members) assert.equal(m.hubSlot, -1);
-    hub.add(members[4]);
-    assert.deepEqual([...hub.members], [members[4]], "a member can come back");
+    assert.equal(hub.sessions.length, 0);
+    for (const m of sessions) assert.equal(m.hubSlot, -1);
+    hub.add(sessions[4]);
+    assert.deepEqual([...hub.sessions], [sessions[4]], "a session can come back");
   });
 
-  test("connections lists each live member's record, as a snapshot the hub does not change", () => {
-    const hub = new Hub<FakeMember>();
-    const [a, b] = [new FakeMember(), new FakeMember()];
+  test("connections lists each live session's record, as a snapshot the hub does not change", () => {
+    const hub = new Hub<FakeSession>();
+    const [a, b] = [new FakeSession(), new FakeSession()];
     hub.add(a);
     hub.add(b);
     const listed = hub.connections();
@@ -75,18 +75,18 @@ describe("Hub", () => {
     assert.equal(listed.length, 2, "an earlier list keeps what it held");
   });
 
-  test("closeAll sends every member the code and reason once", () => {
-    const hub = new Hub<FakeMember>();
-    const members = [new FakeMember(), new FakeMember(), new FakeMember()];
-    for (const m of members) hub.add(m);
+  test("closeAll sends every session the code and reason once", () => {
+    const hub = new Hub<FakeSession>();
+    const sessions = [new FakeSession(), new FakeSession(), new FakeSession()];
+    for (const m of sessions) hub.add(m);
     hub.closeAll(1001, "server shutting down");
-    for (const m of members) assert.deepEqual(m.closes, [[1001, "server shutting down"]]);
+    for (const m of sessions) assert.deepEqual(m.closes, [[1001, "server shutting down"]]);
   });
 
-  test("closeAll reaches every member even when closing removes them from the hub", () => {
-    const hub = new Hub<FakeMember>();
-    const members = [new FakeMember(), new FakeMember(), new FakeMember()];
-    for (const m of members) {
+  test("closeAll reaches every session even when closing removes them from the hub", () => {
+    const hub = new Hub<FakeSession>();
+    const sessions = [new FakeSession(), new FakeSession(), new FakeSession()];
+    for (const m of sessions) {
       m.close = (code, reason) => {
         m.closes.push([code, reason]);
         hub.remove(m);
@@ -94,49 +94,49 @@ describe("Hub", () => {
       hub.add(m);
     }
     hub.closeAll(1001, "bye");
-    assert.deepEqual(members.map((m) => m.closes.length), [1, 1, 1]);
-    assert.equal(hub.members.length, 0);
+    assert.deepEqual(sessions.map((m) => m.closes.length), [1, 1, 1]);
+    assert.equal(hub.sessions.length, 0);
   });
 
   test("whenEmpty resolves true at once for an empty hub", async () => {
     assert.equal(await new Hub().whenEmpty(60_000), true);
   });
 
-  test("whenEmpty resolves true when the last member leaves, not before", async () => {
-    const hub = new Hub<FakeMember>();
-    const a = new FakeMember();
-    const b = new FakeMember();
+  test("whenEmpty resolves true when the last session leaves, not before", async () => {
+    const hub = new Hub<FakeSession>();
+    const a = new FakeSession();
+    const b = new FakeSession();
     hub.add(a);
     hub.add(b);
     let result: boolean | undefined;
     const waiting = hub.whenEmpty(60_000).then((value) => (result = value));
     hub.remove(a);
     await sleep(10);
-    assert.equal(result, undefined, "one member is still there");
+    assert.equal(result, undefined, "one session is still there");
     hub.remove(b);
     assert.equal(await waiting, true);
   });
 
   test("every waiter is told", async () => {
-    const hub = new Hub<FakeMember>();
-    const a = new FakeMember();
+    const hub = new Hub<FakeSession>();
+    const a = new FakeSession();
     hub.add(a);
     const waiters = [hub.whenEmpty(60_000), hub.whenEmpty(60_000)];
     hub.remove(a);
     assert.deepEqual(await Promise.all(waiters), [true, true]);
   });
 
-  test("whenEmpty resolves false after the timeout when members stay", async () => {
-    const hub = new Hub<FakeMember>();
-    hub.add(new FakeMember());
+  test("whenEmpty resolves false after the timeout when sessions stay", async () => {
+    const hub = new Hub<FakeSession>();
+    hub.add(new FakeSession());
     assert.equal(await hub.whenEmpty(20), false);
-    assert.equal(hub.members.length, 1);
+    assert.equal(hub.sessions.length, 1);
   });
 
-  test("startKeepalive sweeps every member with the clock's time and idleMs, until stopped", async () => {
-    const hub = new Hub<FakeMember>();
-    const a = new FakeMember();
-    const b = new FakeMember();
+  test("startKeepalive sweeps every session with the clock's time and idleMs, until stopped", async () => {
+    const hub = new Hub<FakeSession>();
+    const a = new FakeSession();
+    const b = new FakeSession();
     hub.add(a);
     hub.add(b);
     const stop = hub.startKeepalive(2_000, { now: () => 12_345 });
@@ -152,31 +152,31 @@ describe("Hub", () => {
     assert.equal(a.sweeps.length, swept, "no sweep after stop");
   });
 
-  test("a sweep reaches every member even when one leaves the hub during it", async () => {
-    const hub = new Hub<FakeMember>();
-    const members = [new FakeMember(), new FakeMember(), new FakeMember()];
-    // The first swept member leaves at once, as a session whose keepalive terminates it may.
-    members[0].keepalive = function (now, idleMs) {
+  test("a sweep reaches every session even when one leaves the hub during it", async () => {
+    const hub = new Hub<FakeSession>();
+    const sessions = [new FakeSession(), new FakeSession(), new FakeSession()];
+    // The first swept session leaves at once, as a session whose keepalive terminates it may.
+    sessions[0].keepalive = function (now, idleMs) {
       this.sweeps.push([now, idleMs]);
       hub.remove(this);
     };
-    for (const m of members) hub.add(m);
+    for (const m of sessions) hub.add(m);
     // The clock is read once per sweep, so it numbers the sweeps.
     let sweep = 0;
     const stop = hub.startKeepalive(1_000, { now: () => ++sweep });
     try {
-      await until(() => members[0].sweeps.length >= 1, "a sweep");
+      await until(() => sessions[0].sweeps.length >= 1, "a sweep");
     } finally {
       stop();
     }
-    for (const m of members) assert.deepEqual(m.sweeps[0], [1, 1_000], "swept by the first sweep");
-    assert.deepEqual(new Set(hub.members), new Set(members.slice(1)));
+    for (const m of sessions) assert.deepEqual(m.sweeps[0], [1, 1_000], "swept by the first sweep");
+    assert.deepEqual(new Set(hub.sessions), new Set(sessions.slice(1)));
   });
 
-  test("startKeepalive skips members that left", async () => {
-    const hub = new Hub<FakeMember>();
-    const stays = new FakeMember();
-    const leaves = new FakeMember();
+  test("startKeepalive skips sessions that left", async () => {
+    const hub = new Hub<FakeSession>();
+    const stays = new FakeSession();
+    const leaves = new FakeSession();
     hub.add(stays);
     hub.add(leaves);
     hub.remove(leaves);

@@ -3,7 +3,11 @@
  *
  * @module
  */
-import { LOG_LEVELS, type LogLevel } from "./config.ts";
+
+/** Log levels, most verbose first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** How much a log line must matter to be written. */
+export type LogLevel = typeof LOG_LEVELS[number];
 
 /** Values a log line may carry. */
 export type Fields = Record<string, string | number | boolean | null | undefined>;
@@ -40,8 +44,8 @@ export interface LoggerOptions {
 export const FLUSH_MS = 50;
 
 /**
- * How many lines a batching logger holds at most. Batches of 1,000 lines (~200 KB strings) left Bun
- * ~0.45 KB more resident memory per connection after a burst of 5,000 upgrades than 64 or 256 did.
+ * How many lines a batching logger holds at most: much larger batches left Bun more resident memory per
+ * connection after a burst of upgrades (docs/benchmarks.md, "Log lines").
  */
 export const FLUSH_LINES = 256;
 
@@ -63,7 +67,7 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
     return lastTime;
   };
   // Likewise a JSON line's head, one per event (a burst of handshakes alternates open and close): each
-  // new head string is garbage after its line is written (~100 B per upgrade on Bun).
+  // new head string is garbage after its line is written (docs/benchmarks.md, "Log lines").
   const heads = new Map<string, { time: string; level: string; text: string }>();
   const jsonHead = (time: string, level: LogLevel, event: string) => {
     let head = heads.get(event);
@@ -80,8 +84,8 @@ export function createLogger(write: (line: string) => void, options: LoggerOptio
       : pretty(time, level, event, fields);
   };
   // Held events, four entries each (time, level, event, fields; no object per event), formatted when
-  // written: formatting a batch in one loop cost Bun ~1.5 µs less per handshake than a line at a time
-  // between the kernel's work for each connection (docs/benchmarks.md, "Log lines").
+  // written: formatting a batch in one loop cost Bun less per handshake than a line at a time between
+  // the kernel's work for each connection (docs/benchmarks.md, "Log lines").
   let held: unknown[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LogLevel } from "./config.ts";
+import type { LogLevel } from "./log.ts";
 import { createLogger, describeError, FLUSH_LINES, FLUSH_MS, type LoggerOptions } from "./log.ts";
 
 const NOW = Date.UTC(2030, 0, 2, 3, 4, 5, 678);

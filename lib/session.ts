@@ -7,68 +7,13 @@
 import { type Connection, countReceived, countSent } from "./connection.ts";
 import type { Closing } from "./registry.ts";
 import type { Context } from "./context.ts";
-import type { Member } from "./hub.ts";
+import type { LiveSession } from "./hub.ts";
 import { shouldCompress } from "./compression.ts";
 import { DelayLine } from "./delay.ts";
 import { NO_KNOBS } from "./knobs.ts";
 import { describeError } from "./log.ts";
 import { exceedsBytes, messageSize } from "./utf8.ts";
-
-/** A WebSocket message: text arrives and leaves as a string, binary as bytes. */
-export type Message = string | Uint8Array;
-
-/** A send's result when the message waits behind earlier data (its size is not reported). */
-export const QUEUED = -1;
-/** A send's result when the runtime refused the message. */
-export const DROPPED = -2;
-
-/**
- * What became of a send: the message's size in bytes once it is written (Bun reports it as it sends,
- * so the echo path never scans a text message for its UTF-8 size), or {@link QUEUED} or {@link DROPPED}.
- */
-export type SendResult = number;
-
-/** The runtime's socket, as seen by a session. Each entry adapts its native socket to this. */
-export interface Peer {
-  /**
-   * Sends one message; `compress` is a request the runtime may ignore (Deno cannot deflate). A flag,
-   * not an options object: this runs once per message.
-   */
-  send(message: Message, compress: boolean): SendResult;
-  /** Bytes queued for the client and not yet written to the socket. */
-  bufferedAmount(): number;
-  close(code: number, reason: string): void;
-  /** Stops reading from the client until `resume`; absent where the runtime cannot (Deno). */
-  pause?(): void;
-  resume?(): void;
-  /** Present where Echo must ping by itself (Bun); Deno's runtime pings natively. */
-  ping?(): void;
-  /** Drops the TCP connection without a closing handshake. */
-  terminate?(): void;
-  /**
-   * True where the runtime abandons a close frame it was asked to send when a message from the client
-   * arrives before the frame is written, and then ends the TCP connection (Deno: docs/limits.md,
-   * "Close frames on Deno"). The session then sends the close frame only once the client has paused.
-   */
-  readonly losesCloseToLateInput?: boolean;
-}
-
-/** Wraps each connection's peer: how a test fixture breaks the echo without touching Echo's logic. */
-export type PeerWrapper = (peer: Peer) => Peer;
-
-/** The wrapper that leaves the peer as the runtime gave it. */
-export const unwrapped: PeerWrapper = (peer) => peer;
-
-/** Options both entries take: lets a caller (a test fixture, an embedding program) wrap each socket. */
-export interface ServeOptions {
-  peer?: PeerWrapper;
-}
-
-/** What an entry opens each connection's session with: one object for all of a server's connections. */
-export interface Opening {
-  context: Context;
-  wrap: PeerWrapper;
-}
+import { DROPPED, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
 
 /** Close codes Echo sends (RFC 6455 §7.4.1). */
 export const CLOSE = {
@@ -88,7 +33,7 @@ export const DRAIN_POLL_MS = 50;
 export const CLOSE_TIMEOUT_MS = 5_000;
 
 /** One open connection's echo loop. */
-export class EchoSession implements Member {
+export class EchoSession implements LiveSession {
   readonly connection: Connection;
   hubSlot = -1;
   #peer: Peer;
@@ -130,7 +75,7 @@ export class EchoSession implements Member {
     // A socket whose upgrade raced with shutdown opens after closeAll(): close it the same way.
     if (context.hub.draining) this.close(CLOSE.GOING_AWAY, "server shutting down");
     // Not called for a plain echo: the scope its closures capture is allocated on every call, which in
-    // JavaScriptCore left ~100 B of garbage per upgrade.
+    // JavaScriptCore was garbage on every upgrade (docs/benchmarks.md, "Handshake garbage on Bun").
     else if (connection.knobs !== NO_KNOBS) this.#applyKnobs();
   }
 

@@ -7,17 +7,8 @@ import { captureConnection, type Connection, receivedTraffic, sentTraffic } from
 import type { Context } from "./context.ts";
 import type { Knobs } from "./knobs.ts";
 import type { Registry, Totals } from "./registry.ts";
-import {
-  CLOSE,
-  CLOSE_TIMEOUT_MS,
-  DRAIN_POLL_MS,
-  DROPPED,
-  EchoSession,
-  type Message,
-  type Peer,
-  QUEUED,
-  type SendResult,
-} from "./session.ts";
+import { CLOSE, CLOSE_TIMEOUT_MS, DRAIN_POLL_MS, EchoSession } from "./session.ts";
+import { DROPPED, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
 import { messageSize } from "./utf8.ts";
 import { type LoggedEvent, type TestContext, testContext } from "./testing_context.ts";
 
@@ -116,7 +107,7 @@ describe("EchoSession: opening", () => {
     const { context, registry, connection, session, events } = setup();
     assert.equal(session.connection, connection);
     assert.equal(registry.totals([]).connections, 1);
-    assert.deepEqual([...context.hub.members], [session]);
+    assert.deepEqual([...context.hub.sessions], [session]);
     assert.equal(events.length, 1);
     assert.deepEqual({ ...events[0], time: 0 }, {
       time: 0,
@@ -545,7 +536,7 @@ describe("EchoSession: closed()", () => {
     session.receive("abc");
     session.close(1001, "going away");
     session.closed(1001, "going away", { clean: true });
-    assert.equal(context.hub.members.length, 0);
+    assert.equal(context.hub.sessions.length, 0);
     assert.equal(registry.recent.length, 1);
     const closed = registry.recent[0];
     assert.equal(closed.id, connection.id);
@@ -626,7 +617,7 @@ describe("EchoSession: closed()", () => {
     const second = setup({ on: first }).session;
     const empty = context.hub.whenEmpty(60_000);
     session.closed(1000, "", { clean: true });
-    assert.equal(context.hub.members.length, 1);
+    assert.equal(context.hub.sessions.length, 1);
     second.closed(1000, "", { clean: true });
     assert.equal(await empty, true);
   });

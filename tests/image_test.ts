@@ -42,9 +42,11 @@ async function echoes(port: number, text: string): Promise<void> {
 describe("container image", { timeout: 180_000 }, () => {
   const name = `echo-ws-test-${process.pid}`;
   let port: number;
+  // Built while the tests are collected, not in the hook: building takes seconds, and Bun holds a hook to
+  // its 5 s default whatever the hook's own timeout says.
+  execFileSync("bash", [`${ROOT}scripts/image.sh`, OWN], { cwd: ROOT, env: ENV, stdio: "ignore" });
 
   before(async () => {
-    execFileSync("bash", [`${ROOT}scripts/image.sh`, OWN], { cwd: ROOT, env: ENV, stdio: "ignore" });
     port = await freePort();
     await podman("rm", "-f", name);
     // Exactly what the docs tell users to run, on a loopback port: no command, no arguments, no env.
@@ -116,11 +118,12 @@ describe(
   { timeout: 120_000 },
   () => {
     let server: RunningServer;
+    // Built while the tests are collected, as above.
+    execFileSync("bash", [`${ROOT}scripts/build.sh`, `linux-${FOREIGN === "arm64" ? "arm64" : "x64"}`], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
     before(async () => {
-      execFileSync("bash", [`${ROOT}scripts/build.sh`, `linux-${FOREIGN === "arm64" ? "arm64" : "x64"}`], {
-        cwd: ROOT,
-        stdio: "ignore",
-      });
       const triplet = FOREIGN === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
       const entry: Entry = {
         name: `qemu-${FOREIGN}`,

@@ -1,7 +1,7 @@
 /**
- * The layout rules docs/design.md states, checked on the tree: no import cycles, `lib/` free of
- * runtime globals, a README short enough to be a guide whose links all lead somewhere, and a bench/
- * that is a harness.
+ * The layout rules docs/design.md states, checked on the tree: no import cycles of files or of folders,
+ * `lib/` free of runtime globals with at most ~25 modules at its root, runtime files that stay small,
+ * a README short enough to be a guide whose links all lead somewhere, and a bench/ that is a harness.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -44,6 +44,55 @@ describe("layout", () => {
     };
     for (const file of graph.keys()) visit(file, []);
     assert.deepEqual(cycles, []);
+  });
+
+  test("no folder imports itself through others (imports point down; tests beside modules excluded)", () => {
+    const modules = sources().filter((file) =>
+      !file.endsWith("_test.ts") && !relative(ROOT, file).startsWith("tests")
+    );
+    const folders = new Map<string, Set<string>>();
+    for (const file of modules) {
+      for (const target of imports(file)) {
+        const [from, to] = [relative(ROOT, dirname(file)) || ".", relative(ROOT, dirname(target)) || "."];
+        if (from === to) continue;
+        if (!folders.has(from)) folders.set(from, new Set());
+        folders.get(from)!.add(to);
+      }
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (folder: string, path: string[]) => {
+      if (state.get(folder) === "done") return;
+      if (state.get(folder) === "open") {
+        cycles.push([...path.slice(path.indexOf(folder)), folder].join(" → "));
+        return;
+      }
+      state.set(folder, "open");
+      for (const next of folders.get(folder) ?? []) visit(next, [...path, folder]);
+      state.set(folder, "done");
+    };
+    for (const folder of folders.keys()) visit(folder, []);
+    assert.deepEqual(cycles, []);
+    // The shared state at lib/'s root imports nothing from lib/'s folders.
+    assert.deepEqual([...folders.get("lib") ?? []].filter((to) => to.startsWith("lib/")), []);
+  });
+
+  test("lib/'s root holds at most 25 modules: the families beyond the echo path live in folders", () => {
+    const root = readdirSync(join(ROOT, "lib")).filter((name) =>
+      name.endsWith(".ts") && !name.endsWith("_test.ts")
+    );
+    assert.ok(root.length <= 25, `${root.length}: ${root.join(", ")}`);
+  });
+
+  test("runtime files stay small: one concern each, at most 200 lines", () => {
+    const runtime = [
+      join(ROOT, "main.ts"),
+      join(ROOT, "serve.ts"),
+      ...sources(join(ROOT, "deno")),
+      ...sources(join(ROOT, "bun")),
+    ];
+    const long = runtime.filter((file) => readFileSync(file, "utf8").split("\n").length > 200);
+    assert.deepEqual(long.map((file) => relative(ROOT, file)), []);
   });
 
   test("lib/ names no runtime global: it runs on both runtimes and in tests without a socket", () => {

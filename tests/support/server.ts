@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
-export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = `${ROOT}node_modules/.bin/`;
 
 /** A way to run Echo: which runtime, with which command. */

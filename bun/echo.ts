@@ -1,0 +1,50 @@
+/**
+ * Echo on Bun: the start sequence given Bun's facts, and `Bun.serve` with its native WebSocket handler,
+ * in this thread. Signals are the caller's (`bun/server.ts`, or the main thread for `bun/worker.ts`).
+ *
+ * @module
+ */
+import type { Server } from "bun";
+import { bunExtensions } from "../lib/deflate.ts";
+import type { FleetChannel } from "../lib/fleet/channel.ts";
+import { redisStore } from "../lib/fleet/redis_store.ts";
+import type { Settings } from "../lib/server/cli.ts";
+import { internalError } from "../lib/server/handler.ts";
+import { type Echo, type ServeOptions, startEcho } from "../lib/server/start.ts";
+import { bunRedis } from "./redis.ts";
+import { type BunSocket, upgrade, webSocketHandler } from "./socket.ts";
+
+/** One thread's server and the Echo it serves. */
+export interface Listening {
+  server: Server<BunSocket>;
+  echo: Echo;
+}
+
+/** Starts Echo on `Bun.serve` in this thread; `channel` joins the other threads of `--workers`. */
+export function listen(settings: Settings, options: ServeOptions = {}, channel?: FleetChannel): Listening {
+  const { config, tls } = settings;
+  const echo = startEcho(settings, {
+    name: `Bun ${Bun.version}`,
+    pid: process.pid,
+    write: console.log,
+    extensions: bunExtensions(config.deflate),
+    channel,
+    fleetStore: (url) => redisStore(bunRedis(url)),
+    upgrade: (request, connection) => upgrade(server, request, connection),
+  }, options);
+  const { context, handler } = echo;
+  const server: Server<BunSocket> = Bun.serve<BunSocket>({
+    hostname: config.host,
+    port: config.port,
+    // The threads --workers starts share the port; the kernel spreads connections among them.
+    reusePort: config.workers !== 1,
+    tls,
+    fetch: (request, server) => handler(request, { remoteAddress: server.requestIP(request)?.address ?? "" }),
+    error: (error) => internalError(error, context),
+    websocket: webSocketHandler(config, echo.opening),
+  });
+  echo.announce({ hostname: server.hostname ?? config.host, port: server.port ?? config.port });
+  // Bun's own idle timeout closes TCP without a close frame, so Echo pings and closes by itself.
+  if (config.idleTimeoutSeconds > 0) context.hub.startKeepalive(config.idleTimeoutSeconds * 1000);
+  return { server, echo };
+}

@@ -1,0 +1,39 @@
+/**
+ * Start-up's reading of the command line on Bun: the name `--help` shows and what `loadConfig` needs.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { type CliOptions, loadConfig, type Settings } from "../lib/server/cli.ts";
+
+/**
+ * Whether this runs as a single executable (`bun build --compile`, `npm run build`): Bun serves the
+ * bundled entry from its embedded file system, `/$bunfs/` on Linux and macOS (Bun docs, "Single-file
+ * executable").
+ */
+const COMPILED = import.meta.path.startsWith("/$bunfs/");
+
+/** The name `--help` and error lines use. */
+export const PROGRAM = COMPILED ? basename(process.execPath) : "bun run bun/server.ts";
+
+/** What `loadConfig` needs of Bun. */
+export function cliOptions(program: string): CliOptions {
+  return {
+    env: process.env,
+    program,
+    exit: process.exit,
+    readTextFile: (path) => readFileSync(path, "utf8"),
+    isTerminal: process.stdout.isTTY === true,
+  };
+}
+
+/** Reads flags and environment; exits 0 after `--help`, 2 after a bad option's one line. */
+export function readSettings(args: readonly string[]): Settings {
+  const settings = loadConfig(args, cliOptions(PROGRAM));
+  if (settings.config.fleetUrl?.engine === "kv") {
+    console.error("echo: FLEET_URL: kv: is Deno KV, which Bun does not have; use redis://host:port");
+    process.exit(2);
+  }
+  return settings;
+}

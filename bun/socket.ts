@@ -1,0 +1,142 @@
+/**
+ * The socket adapter on Bun: the upgrade of an accepted handshake, `Bun.serve`'s WebSocket handler, and
+ * the {@link Peer} each socket is to its session.
+ *
+ * @module
+ */
+import { edenGC } from "bun:jsc";
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import type { Config } from "../lib/config.ts";
+import type { Connection } from "../lib/connection.ts";
+import type { DeflateMode } from "../lib/deflate.ts";
+import { DROPPED, type Message, type Opening, type Peer, QUEUED, type SendResult } from "../lib/peer.ts";
+import { EchoSession } from "../lib/session.ts";
+
+/**
+ * Asks `server` to upgrade an accepted handshake; Bun answers the 101 itself. `undefined` once it has,
+ * a 400 when it refuses.
+ */
+export function upgrade(server: Server<BunSocket>, request: Request, connection: Connection): Response | undefined {
+  const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
+  // Bun answers the first offered subprotocol by itself unless told otherwise; with none chosen
+  // (the protocol=none knob) it must not see the offer.
+  if (!headers && connection.request.protocol !== null) request.headers.delete("sec-websocket-protocol");
+  if (!server.upgrade(request, { data: new BunSocket(connection), headers })) {
+    return new Response("The runtime refused this WebSocket upgrade\n", { status: 400 });
+  }
+  if (connection.id % UPGRADES_PER_COLLECTION === 0) edenGC();
+  return undefined;
+}
+
+/** `Bun.serve`'s WebSocket options: each event handed to the socket's session. */
+export function webSocketHandler(config: Config, opening: Opening): WebSocketHandler<BunSocket> {
+  return {
+    // Bun negotiates permessage-deflate itself (lib/deflate.ts predicts its answer for /info);
+    // each echo asks for compression by lib's rule.
+    perMessageDeflate: COMPRESSORS[config.deflate],
+    // Bun enforces the size after decompression and closes with 1009 itself.
+    maxPayloadLength: config.maxMessageBytes,
+    // The session pauses reading at the first backpressure, so the queue stays far below this;
+    // the limit only guarantees Bun never drops an echo that was already read.
+    backpressureLimit: config.maxBufferedBytes + config.maxMessageBytes,
+    // Bun's idle timeout closes TCP without a close frame; the hub's keepalive closes with 1001.
+    idleTimeout: 0,
+    sendPings: false,
+    open: (ws) => ws.data.open(ws, opening),
+    message: (ws, message) => ws.data.receive(message),
+    drain: (ws) => ws.data.session?.drained(),
+    ping: (ws) => ws.data.session?.heard(),
+    pong: (ws) => ws.data.session?.pong(),
+    close: (ws, code, reason) => ws.data.session?.closed(code, reason, { clean: code !== 1006 }),
+  };
+}
+
+const COMPRESSORS: Record<DeflateMode, boolean | { compress: "dedicated"; decompress: "dedicated" }> = {
+  shared: true,
+  dedicated: { compress: "dedicated", decompress: "dedicated" },
+  off: false,
+};
+
+/**
+ * Upgrades between two young-generation collections Echo asks of JavaScriptCore. Left to pace itself,
+ * the collector let a burst of thousands of upgrades pile their garbage up before it ran, and the pages
+ * that garbage took stayed resident after it was collected. An eden collection only visits what was
+ * allocated since the last one (docs/benchmarks.md, "Handshake garbage on Bun").
+ */
+const UPGRADES_PER_COLLECTION = 1000;
+
+/**
+ * From this size on, a received binary message's buffer is freed once echoed (`EchoSession.receiveOwned`):
+ * below it, freeing cost more than it saved (docs/benchmarks.md, "Received buffers").
+ */
+const RELEASE_FROM_BYTES = 8 * 1024;
+
+/** From this size on, echoes on connections without deflate are framed whole (see `#framedWholeFrom`). */
+const FRAMED_WHOLE_BYTES = 1024 * 1024;
+
+/**
+ * One Bun connection, as its socket's `data`: the facts captured at upgrade, then, once open, the
+ * session and the session's peer (one object per connection).
+ */
+export class BunSocket implements Peer {
+  readonly connection: Connection;
+  session: EchoSession | undefined;
+  #ws!: ServerWebSocket<BunSocket>;
+  /**
+   * From this size on (UTF-16 units for text), echoes ask to be compressed so as to be framed whole.
+   * On a connection without permessage-deflate the flag changes nothing on the wire (Bun ignores it
+   * there) but how uWebSockets sends: without it, a message of 16 KiB or more is written as header and
+   * payload straight to the socket; with it, the frame is built whole first. On loopback here the first
+   * is faster for smaller messages and the second for the largest (docs/benchmarks.md, "Large frames on Bun").
+   * With deflate the flag compresses, so only lib's rule sets it there.
+   */
+  readonly #framedWholeFrom: number;
+  constructor(connection: Connection) {
+    this.connection = connection;
+    this.#framedWholeFrom = connection.extensions === "" ? FRAMED_WHOLE_BYTES : Infinity;
+  }
+  open(ws: ServerWebSocket<BunSocket>, { context, wrap }: Opening): void {
+    this.#ws = ws;
+    this.session = new EchoSession(wrap(this), this.connection, context);
+  }
+  /** Bun gives each binary message a buffer of its own, which the session frees once echoed. */
+  receive(message: string | Buffer): void {
+    if (typeof message === "string" || message.byteLength < RELEASE_FROM_BYTES) this.session?.receive(message);
+    else this.session?.receiveOwned(message);
+  }
+  send(message: Message, compress: boolean): SendResult {
+    // sendText and sendBinary rather than send: Bun's JIT calls them directly when the type is known.
+    // Each returns the payload's size (also when it compresses), -1 when queued, 0 when dropped.
+    let size, result;
+    if (typeof message === "string") {
+      size = message.length;
+      result = this.#ws.sendText(message, compress || size >= this.#framedWholeFrom);
+    } else {
+      size = message.byteLength;
+      result = this.#ws.sendBinary(message, compress || size >= this.#framedWholeFrom);
+    }
+    if (result > 0) return result;
+    if (result === -1) return QUEUED;
+    // An empty message on an open socket is also 0.
+    return size === 0 && this.#ws.readyState === 1 ? 0 : DROPPED;
+  }
+  bufferedAmount(): number {
+    return this.#ws.getBufferedAmount();
+  }
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+  pause(): void {
+    this.#ws.pause();
+  }
+  resume(): void {
+    this.#ws.resume();
+  }
+  ping(): void {
+    this.#ws.ping();
+  }
+  terminate(): void {
+    this.#ws.terminate();
+  }
+}
+

@@ -1,0 +1,133 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { encodeBody, httpEcho, renderText, wantsText } from "./echo.ts";
+import { testContext } from "../testing_context.ts";
+
+const PEER = "192.0.2.9";
+
+describe("httpEcho", () => {
+  test("reports method, raw path, query and headers as a multimap, body, client and TLS", async () => {
+    const { context } = testContext();
+    const headers = new Headers([["x-a", "1"], ["x-a", "2"], ["set-cookie", "a=1"], ["set-cookie", "b=2"]]);
+    const request = new Request("https://echo.test/a/%7Eb?x=1&x=2&y=", {
+      method: "POST",
+      headers,
+      body: "hi",
+    });
+    const response = await httpEcho(request, context, PEER);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json; charset=utf-8");
+    assert.equal(response.headers.get("access-control-allow-origin"), "*");
+    assert.match(response.headers.get("content-security-policy") ?? "", /sandbox/);
+    const body = await response.json();
+    assert.equal(body.method, "POST");
+    assert.equal(body.path, "/a/%7Eb", "as sent, not decoded");
+    assert.deepEqual(body.query, { x: ["1", "2"], y: "" });
+    assert.equal(body.headers["x-a"], "1, 2", "Headers joins repeats in order");
+    assert.deepEqual(body.headers["set-cookie"], ["a=1", "b=2"], "Set-Cookie values are kept apart");
+    assert.deepEqual(body.body, { size: 2, encoding: "utf-8", content: "hi" });
+    assert.equal(body.remoteAddress, PEER);
+    assert.equal(body.tls, true);
+    assert.equal(body.servedBy.runtime, "Test 1");
+  });
+
+  test("TRUST_PROXY: the address comes from the trusted header", async () => {
+    const { context } = testContext({ trustProxy: { header: "x-forwarded-for", hops: 1 } });
+    const request = new Request("http://echo.test/", {
+      headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.5" },
+    });
+    assert.equal((await (await httpEcho(request, context, PEER)).json()).remoteAddress, "203.0.113.5");
+  });
+
+  test("knobs shape the answer: status, headers, a body of N bytes; HEAD keeps Content-Length", async () => {
+    const { context } = testContext();
+    const response = await httpEcho(
+      new Request("http://echo.test/x?status=503&header=Retry-After:7&body_bytes=100000"),
+      context,
+      PEER,
+    );
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get("retry-after"), "7");
+    assert.equal((await response.arrayBuffer()).byteLength, 100000);
+    const head = await httpEcho(new Request("http://echo.test/x", { method: "HEAD" }), context, PEER);
+    assert.equal(head.body, null);
+    assert.ok(Number(head.headers.get("content-length")) > 100);
+    const empty = await httpEcho(new Request("http://echo.test/x?status=204"), context, PEER);
+    assert.equal(empty.status, 204);
+    assert.equal(empty.body, null);
+  });
+
+  test("an invalid knob is 400 naming it; an oversized body 413; both logged and counted", async () => {
+    const { context, events } = testContext({ maxMessageBytes: 3 });
+    const bad = await httpEcho(new Request("http://echo.test/x?delay=x"), context, PEER);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /^query parameter delay: /);
+    const big = await httpEcho(
+      new Request("http://echo.test/x", { method: "POST", body: "1234" }),
+      context,
+      PEER,
+    );
+    assert.equal(big.status, 413);
+    assert.equal(context.registry.httpAnswers.get("echo 400"), 1);
+    assert.equal(context.registry.httpAnswers.get("echo 413"), 1);
+    const logged = events.filter((e) => e.event === "http").map((e) => [e.service, e.status, e.remote]);
+    assert.deepEqual(logged, [["echo", 400, PEER], ["echo", 413, PEER]]);
+  });
+
+  test("a preflight and a foreign origin are answered by the CORS rules", async () => {
+    const { context } = testContext({ allowedOrigins: ["https://ok.example"] });
+    const preflight = await httpEcho(
+      new Request("http://echo.test/x", {
+        method: "OPTIONS",
+        headers: { origin: "https://ok.example", "access-control-request-method": "PUT" },
+      }),
+      context,
+      PEER,
+    );
+    assert.equal(preflight.status, 204);
+    const foreign = await httpEcho(
+      new Request("http://echo.test/x", { headers: { origin: "https://evil.example" } }),
+      context,
+      PEER,
+    );
+    assert.equal(foreign.status, 403);
+  });
+});
+
+describe("echo formats", () => {
+  test("the body is text when it is valid UTF-8, else base64", () => {
+    assert.deepEqual(encodeBody(new TextEncoder().encode("é")), { size: 2, encoding: "utf-8", content: "é" });
+    assert.deepEqual(encodeBody(new Uint8Array([0xff, 0, 1])), {
+      size: 3,
+      encoding: "base64",
+      content: "/wAB",
+    });
+  });
+
+  test("text/plain is chosen when named before application/json and not refused with q=0", () => {
+    assert.ok(wantsText("text/plain"));
+    assert.ok(wantsText("text/plain, application/json;q=0.5"));
+    assert.ok(!wantsText("application/json, text/plain"));
+    assert.ok(!wantsText("text/plain;q=0, */*"));
+    assert.ok(!wantsText("*/*"));
+    assert.ok(!wantsText(null));
+  });
+
+  test("the text form: request line, client, headers, blank line, body", () => {
+    const text = renderText({
+      method: "PUT",
+      path: "/p",
+      query: { a: ["1", "2"] },
+      headers: { host: "h", "x-a": "1, 2" },
+      body: { size: 2, encoding: "base64", content: "/wA=" },
+      remoteAddress: "192.0.2.1",
+      tls: true,
+      servedBy: { runtime: "Test 1", pid: 7, id: "abc" },
+    });
+    assert.equal(
+      text,
+      "Request served by Echo (Test 1, pid 7, id abc)\n\nPUT /p?a=1&a=2\nclient: 192.0.2.1 (TLS)\n\n" +
+        "host: h\nx-a: 1, 2\n\n(2 bytes, not UTF-8; base64:)\n/wA=\n",
+    );
+  });
+});

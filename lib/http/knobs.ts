@@ -1,0 +1,162 @@
+/**
+ * Test knobs of the HTTP echo: what one request may ask of its own answer, as query parameters
+ * (`?status=418&delay=200`) or as `X-Echo-…` request headers (`X-Echo-Status: 418`) for clients
+ * that cannot change the URL they test. `status` and `delay` keep the WebSocket knobs' names; `delay`
+ * keeps their bounds too (lib/knobs.ts). Every knob is bounded: no request makes Echo spend more
+ * than a plain echo of the largest body would.
+ *
+ * @module
+ */
+import { KNOB_LIMITS } from "../knobs.ts";
+import { isToken } from "../tokens.ts";
+
+/** What one request asked for; an absent field means the plain echo. */
+export interface HttpKnobs {
+  /** The answer's status instead of 200. */
+  status?: number;
+  /** Milliseconds to wait before answering, after the body was read. */
+  delayMs?: number;
+  /** Headers added to the answer, in the order given. */
+  headers?: Array<[string, string]>;
+  /** The answer's body is this many bytes of filler instead of the echo. */
+  bodyBytes?: number;
+}
+
+/** The knobs' query parameter names, each also readable as `X-Echo-<Name>` (`body_bytes`: `X-Echo-Body-Bytes`). */
+export const HTTP_KNOB_PARAMETERS = ["status", "delay", "header", "body_bytes"] as const;
+
+type HttpKnob = typeof HTTP_KNOB_PARAMETERS[number];
+
+/**
+ * Status bounds: any final status a fetch-style `Response` can carry (RFC 9110 §15; a `Response`
+ * cannot be 1xx). Wider than the WebSocket knob's 400-599, which refuses a handshake and so must
+ * be an error; here the status is the answer itself, and 201, 302 or 503 are as useful.
+ */
+export const HTTP_STATUS_LIMITS = [200, 599] as const;
+
+/** How many response headers one request may ask for. */
+export const MAX_KNOB_HEADERS = 32;
+/** How long a knob header's value may be, in characters. */
+export const MAX_KNOB_HEADER_VALUE = 4096;
+
+/**
+ * Headers a knob may not set: they frame the message, which the runtime does (RFC 9112 §6,
+ * RFC 9110 §7.6.1), and a wrong one would corrupt the connection rather than test a client.
+ */
+const FRAMING_HEADERS = new Set([
+  "connection",
+  "content-length",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Why a request's knobs cannot be honoured; `message` is one line naming the knob. */
+export interface HttpKnobError {
+  /** 400: invalid; 403: knobs are disabled here (`KNOBS=off`). */
+  status: 400 | 403;
+  message: string;
+}
+
+/** What {@link parseHttpKnobs} needs beyond the request. */
+export interface HttpKnobOptions {
+  /** `false` under `KNOBS=off`: any knob is refused with 403. */
+  enabled: boolean;
+  /** The largest `body_bytes` (MAX_MESSAGE_BYTES: no bigger than the largest body echoed). */
+  maxBodyBytes: number;
+}
+
+/** `body_bytes` → `x-echo-body-bytes`. */
+function headerName(knob: HttpKnob): string {
+  return `x-echo-${knob.replaceAll("_", "-")}`;
+}
+
+/** True when `result` is an error rather than knobs. */
+export function isHttpKnobError(result: HttpKnobs | HttpKnobError): result is HttpKnobError {
+  return "message" in result;
+}
+
+/** Reads the knobs of an echo request from its URL's query and its `X-Echo-…` headers. */
+export function parseHttpKnobs(
+  query: URLSearchParams,
+  headers: Headers,
+  options: HttpKnobOptions,
+): HttpKnobs | HttpKnobError {
+  const given = new Map<HttpKnob, Array<[source: string, value: string]>>();
+  for (const knob of HTTP_KNOB_PARAMETERS) {
+    const values: Array<[string, string]> = query.getAll(knob).map((v) => [`query parameter ${knob}`, v]);
+    const header = headers.get(headerName(knob));
+    if (header !== null) {
+      // Both runtimes join repeated request headers with ", " (docs/http.md); for X-Echo-Header each
+      // element starts with a header name and a colon, which is where it is split again.
+      const parts = knob === "header" ? header.split(/,\s*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+:)/) : [header];
+      for (const part of parts) values.push([`header X-Echo-${title(knob)}`, part]);
+    }
+    if (values.length === 0) continue;
+    if (!options.enabled) {
+      return { status: 403, message: `${values[0][0]}: test knobs are disabled on this server (KNOBS=off)` };
+    }
+    if (knob !== "header" && values.length > 1) {
+      return fail(values[1][0], `${knob} given more than once (as a query parameter or an X-Echo- header)`);
+    }
+    given.set(knob, values);
+  }
+  const knobs: HttpKnobs = {};
+  const number = (knob: "status" | "delay" | "body_bytes", min: number, max: number) => {
+    const [source, raw] = given.get(knob)![0];
+    if (!/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      return fail(source, `expected a whole number from ${min} to ${max}`);
+    }
+    return Number(raw);
+  };
+  for (
+    const [knob, [min, max]] of [
+      ["status", HTTP_STATUS_LIMITS],
+      ["delay", KNOB_LIMITS.delay],
+      ["body_bytes", [0, options.maxBodyBytes]],
+    ] as const
+  ) {
+    if (!given.has(knob)) continue;
+    const value = number(knob, min, max);
+    if (typeof value !== "number") return value;
+    if (knob === "status") knobs.status = value;
+    else if (knob === "delay") knobs.delayMs = value;
+    else knobs.bodyBytes = value;
+  }
+  const asked = given.get("header");
+  if (asked) {
+    if (asked.length > MAX_KNOB_HEADERS) return fail(asked[0][0], `more than ${MAX_KNOB_HEADERS} headers`);
+    knobs.headers = [];
+    for (const [source, raw] of asked) {
+      const colon = raw.indexOf(":");
+      const name = raw.slice(0, Math.max(colon, 0)).trim();
+      const value = raw.slice(colon + 1).trim();
+      if (colon < 0 || !isToken(name)) return fail(source, "expected Name:value, the name an HTTP token");
+      if (FRAMING_HEADERS.has(name.toLowerCase())) {
+        return fail(source, `${name} frames the message and is set by the server`);
+      }
+      // Field values exclude CR, LF and NUL (RFC 9110 §5.5); a Response would throw on them.
+      // deno-lint-ignore no-control-regex
+      if (value.length > MAX_KNOB_HEADER_VALUE || /[\x00\r\n]|[^\x00-\xff]/.test(value)) {
+        return fail(
+          source,
+          `value of ${name} must be Latin-1 text without CR, LF or NUL, at most 4096 characters`,
+        );
+      }
+      knobs.headers.push([name, value]);
+    }
+  }
+  return knobs;
+}
+
+/** `body_bytes` → `Body-Bytes`, as the header is written in messages. */
+function title(knob: HttpKnob): string {
+  return knob.split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("-");
+}
+
+function fail(source: string, message: string): HttpKnobError {
+  return { status: 400, message: `${source}: ${message}` };
+}
