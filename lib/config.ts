@@ -49,7 +49,7 @@ export interface Config {
   trustProxy: TrustProxy | null;
   /** Bun: processes sharing the port with reusePort; 0 means one per core. */
   workers: number;
-  /** Whether a WebSocket URL's query may ask for test knobs (`?delay=200`); `off` refuses them. */
+  /** Whether a WebSocket URL's query may ask for test knobs (`?echo_delay=200`); `off` refuses them. */
   knobs: "on" | "off";
   /** The shared engine replicas find each other's connections through; `null`: this process alone. */
   fleetUrl: FleetUrl | null;
@@ -232,7 +232,7 @@ export const OPTIONS: readonly Option[] = [
   option(
     "KNOBS",
     "knobs",
-    "test knobs (?delay=200) for WebSocket, HTTP echo, SSE: on, or off (403)",
+    "test knobs (?echo_delay=200) for WebSocket, HTTP echo, SSE: on, or off (403)",
     oneOf(["on", "off"] as const),
   ),
   option(

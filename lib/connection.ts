@@ -22,6 +22,8 @@ export interface Connection {
   tag: string | null;
   /** Path of the WebSocket URL, without the query. */
   path: string;
+  /** The WebSocket URL's query as sent, without the `?` (`""` for none): knobs, tag and the client's own. */
+  query: string;
   remoteAddress: string;
   /** Milliseconds since the epoch at which the upgrade was accepted. */
   openedAt: number;
@@ -62,12 +64,13 @@ export interface ConnectionFacts {
 
 /** Captures a connection's facts from its upgrade request. */
 export function captureConnection(request: Request, facts: ConnectionFacts): Connection {
-  const { path, query } = facts.target ?? requestTarget(request.url);
+  const { path, query, search } = facts.target ?? requestTarget(request.url);
   const headers = request.headers;
   return {
     id: facts.id,
     tag: query?.get("tag") ?? null,
     path,
+    query: search,
     remoteAddress: facts.remoteAddress,
     openedAt: Date.now(),
     request: facts.request ?? {

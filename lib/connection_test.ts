@@ -32,6 +32,7 @@ describe("captureConnection", () => {
       id: 7,
       tag: "mine",
       path: "/room/1",
+      query: "tag=mine&x=1",
       remoteAddress: "192.0.2.1",
       openedAt: 0,
       request: {

@@ -1,7 +1,8 @@
 /**
  * Test knobs: what a client may ask of its own connection in the WebSocket URL's query, e.g.
- * `ws://host/?delay=200&close=1012&after=3`, so that a client's test suite can reach the unhappy
- * paths (slow server, server close, refused handshake, pings, drops) against the same echo.
+ * `ws://host/?echo_delay=200&echo_close=1012&echo_after=3`, so that a client's test suite can reach the
+ * unhappy paths (slow server, server close, refused handshake, pings, drops) against the same echo.
+ * Every knob's name starts with `echo_`, so no application's own query parameter falls into them.
  * Every knob is bounded: one client cannot make Echo spend more than a plain echo would.
  *
  * @module
@@ -39,7 +40,13 @@ export interface Knobs {
 /** A plain echo's knobs, shared by every connection that asked for none. */
 export const NO_KNOBS: Knobs = Object.freeze({});
 
-/** Every query parameter Echo reads from a WebSocket URL; `tag` is not a knob. */
+/**
+ * What every knob's query parameter starts with: a namespace no application's own parameter falls into
+ * by chance (`?status=active` is the application's; `?echo_status=503` is Echo's). HTTP knobs share it.
+ */
+export const KNOB_PREFIX = "echo_";
+
+/** The knobs of a WebSocket URL, each read as `echo_` + its name (`echo_delay`); `tag` is not a knob. */
 export const KNOB_PARAMETERS = [
   "delay",
   "close",
@@ -53,8 +60,24 @@ export const KNOB_PARAMETERS = [
   "protocol",
 ] as const;
 
-/** A knob's query parameter name. */
+/** A knob's name, without the prefix. */
 export type KnobParameter = typeof KNOB_PARAMETERS[number];
+
+/** A knob's query parameter: `delay` → `echo_delay`. */
+export function knobParameter(knob: string): string {
+  return KNOB_PREFIX + knob;
+}
+
+/**
+ * The knob an unknown parameter inside the namespace was most likely meant as (one edit, a swap of
+ * neighbours, or case and `-` away): `echo_dealy`, `Echo-Delay` → `echo_delay`. A name outside the
+ * namespace is never a near miss: it is the client's own.
+ */
+export function nearMissOf(name: string, knobs: readonly string[]): string | undefined {
+  const normal = name.toLowerCase().replaceAll("-", "_");
+  if (!normal.startsWith(KNOB_PREFIX)) return undefined;
+  return knobs.map(knobParameter).find((knob) => withinOneEdit(normal, knob));
+}
 
 /** The bounds of the numeric knobs, inclusive. */
 export const KNOB_LIMITS = {
@@ -83,6 +106,7 @@ export function isSendableCloseCode(code: number): boolean {
 export interface KnobError {
   /** 400: invalid; 403: knobs are disabled here; 501: this runtime cannot do it. */
   status: 400 | 403 | 501;
+  /** The query parameter as given (`echo_delay`, or a near miss as the client spelt it). */
   parameter: string;
   message: string;
 }
@@ -95,35 +119,47 @@ export interface KnobOptions {
   unsupported?: Readonly<Partial<Record<KnobParameter, string>>>;
 }
 
-const isKnob = (name: string): name is KnobParameter => (KNOB_PARAMETERS as readonly string[]).includes(name);
+/** The knob a query parameter names exactly (`echo_delay` → `delay`), if any. */
+function knobOf(name: string): KnobParameter | undefined {
+  if (!name.startsWith(KNOB_PREFIX)) return undefined;
+  const knob = name.slice(KNOB_PREFIX.length);
+  return (KNOB_PARAMETERS as readonly string[]).includes(knob) ? knob as KnobParameter : undefined;
+}
 
 /**
  * Reads the knobs of a WebSocket URL. Other parameters are the client's own business (a URL with
- * any query must still upgrade, RFC 6455 §3) and are ignored, except a near miss of a knob's name
- * (`dealy`, `ping-ms`, `Delay`): that refuses the handshake instead of silently giving a plain echo.
+ * any query must still upgrade, RFC 6455 §3) and are ignored, whatever their names, except a near
+ * miss inside the namespace (`echo_dealy`, `echo-ping-ms`, `Echo_Delay`): that refuses the handshake
+ * instead of silently giving a plain echo.
  */
 export function parseKnobs(query: URLSearchParams | null, options: KnobOptions): Knobs | KnobError {
   if (query === null) return NO_KNOBS;
-  const params = new Map<string, string>();
+  const params = new Map<KnobParameter, string>();
   for (const [name, value] of query) {
-    if (name === "tag") continue;
-    if (!isKnob(name)) {
-      const meant = options.enabled ? nearMiss(name) : undefined;
+    const knob = knobOf(name);
+    if (knob === undefined) {
+      const meant = options.enabled ? nearMissOf(name, KNOB_PARAMETERS) : undefined;
       if (meant === undefined) continue;
-      return fail(name, `not a knob; did you mean ${meant}? (knobs: ${KNOB_PARAMETERS.join(", ")})`);
+      return {
+        status: 400,
+        parameter: name,
+        message: `not a knob; did you mean ${meant}? (knobs: ${
+          KNOB_PARAMETERS.map(knobParameter).join(", ")
+        })`,
+      };
     }
     if (!options.enabled) {
       return { status: 403, parameter: name, message: "test knobs are disabled on this server (KNOBS=off)" };
     }
-    if (params.has(name)) return fail(name, "given more than once");
-    const why = options.unsupported?.[name];
+    if (params.has(knob)) return fail(knob, "given more than once");
+    const why = options.unsupported?.[knob];
     if (why !== undefined) return { status: 501, parameter: name, message: why };
-    params.set(name, value);
+    params.set(knob, value);
   }
   return read(params);
 }
 
-function read(params: Map<string, string>): Knobs | KnobError {
+function read(params: Map<KnobParameter, string>): Knobs | KnobError {
   const knobs: Knobs = {};
   const numbers = new Map<keyof typeof KNOB_LIMITS, number>();
   for (
@@ -146,7 +182,7 @@ function read(params: Map<string, string>): Knobs | KnobError {
   const close = params.get("close");
   if (close === undefined) {
     const stray = (["after", "after_ms", "reason"] as const).find((name) => params.has(name));
-    if (stray) return fail(stray, "needs close=CODE");
+    if (stray) return fail(stray, `needs ${knobParameter("close")}=CODE`);
   } else {
     const code = /^\d{4}$/.test(close) ? Number(close) : NaN;
     if (!isSendableCloseCode(code)) {
@@ -162,7 +198,7 @@ function read(params: Map<string, string>): Knobs | KnobError {
     const after = numbers.get("after");
     const afterMs = numbers.get("after_ms");
     if (after !== undefined && afterMs !== undefined) {
-      return fail("after_ms", "give after or after_ms, not both");
+      return fail("after_ms", `give ${knobParameter("after")} or ${knobParameter("after_ms")}, not both`);
     }
     knobs.close = { code, reason, ...(afterMs === undefined ? { after: after ?? 0 } : { afterMs }) };
   }
@@ -185,12 +221,6 @@ function read(params: Map<string, string>): Knobs | KnobError {
   return knobs;
 }
 
-/** The knob `name` is one edit (or a swap of neighbours, or case and `-`) away from. */
-function nearMiss(name: string): KnobParameter | undefined {
-  const normal = name.toLowerCase().replaceAll("-", "_");
-  return KNOB_PARAMETERS.find((knob) => withinOneEdit(normal, knob));
-}
-
 function withinOneEdit(a: string, b: string): boolean {
   if (a === b) return true;
   if (Math.abs(a.length - b.length) > 1) return false;
@@ -201,8 +231,9 @@ function withinOneEdit(a: string, b: string): boolean {
     a.slice(i + 1) === b.slice(i);
 }
 
-function fail(parameter: string, message: string): KnobError {
-  return { status: 400, parameter, message };
+/** A knob's value refused: 400 naming its query parameter. */
+function fail(knob: KnobParameter, message: string): KnobError {
+  return { status: 400, parameter: knobParameter(knob), message };
 }
 
 /** True when `result` is an error rather than knobs. */
@@ -220,14 +251,14 @@ export function checkKnobs(
 ): { ok: true; knobs: Knobs } | RefusedHandshake {
   const result = parseKnobs(query, options);
   if (isKnobError(result)) {
-    const name = isKnob(result.parameter) ? result.parameter : JSON.stringify(result.parameter.slice(0, 40));
+    const name = knobOf(result.parameter) ? result.parameter : JSON.stringify(result.parameter.slice(0, 40));
     return refuse(result.status, "knob", `query parameter ${name}: ${result.message}`);
   }
   if (result.status !== undefined) {
     return refuse(
       result.status,
       "knob_status",
-      `refused with ${result.status}, as asked by status= (a test knob)`,
+      `refused with ${result.status}, as asked by ${knobParameter("status")}= (a test knob)`,
     );
   }
   return result === NO_KNOBS ? NONE_ASKED : { ok: true, knobs: result };

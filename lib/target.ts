@@ -11,13 +11,16 @@ export interface Target {
   path: string;
   /** The query's parameters; `null` when the URL has no query. */
   query: URLSearchParams | null;
+  /** The query as the client sent it, without the `?` (`""` when the URL has none). */
+  search: string;
 }
 
 /** Splits an absolute request URL (`http://host/path?query`, as `Request.url` gives it). */
 export function requestTarget(url: string): Target {
   const pathStart = url.indexOf("/", url.indexOf("://") + 3);
-  if (pathStart < 0) return { path: "/", query: null };
+  if (pathStart < 0) return { path: "/", query: null, search: "" };
   const queryStart = url.indexOf("?", pathStart);
-  if (queryStart < 0) return { path: url.slice(pathStart), query: null };
-  return { path: url.slice(pathStart, queryStart), query: new URLSearchParams(url.slice(queryStart + 1)) };
+  if (queryStart < 0) return { path: url.slice(pathStart), query: null, search: "" };
+  const search = url.slice(queryStart + 1);
+  return { path: url.slice(pathStart, queryStart), query: new URLSearchParams(search), search };
 }

@@ -43,10 +43,10 @@ for (const entry of ENTRIES) {
     before(async () => server = await startServer(entry, { env: { MAX_MESSAGE_BYTES: String(LIMIT) } }));
     after(() => server.stop());
 
-    test("close=4001&after=3&reason=bye, 10 messages in one write: 3 echoes, then 4001 bye", async () => {
+    test("echo_close=4001&echo_after=3&echo_reason=bye, 10 messages in one write: 3 echoes, then 4001 bye", async () => {
       for (let round = 0; round < 3; round++) {
         const client = await RawClient.open(server.port, handshakeHeaders(), {
-          path: "/?close=4001&after=3&reason=bye",
+          path: "/?echo_close=4001&echo_after=3&echo_reason=bye",
         });
         client.write(Buffer.concat(burst(10)));
         assert.deepEqual(await untilClose(client), {

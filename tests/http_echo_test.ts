@@ -87,6 +87,20 @@ for (const entry of ENTRIES) {
       assert.match(echoed.servedBy.runtime, entry.name === "deno" ? /^Deno / : /^Bun /);
     });
 
+    test("an application's query with knob names is echoed as sent, never read as knobs", async () => {
+      const response = await fetch(`${server.http}/api?status=active&delay=soon&header=x`);
+      assert.equal(response.status, 200);
+      const echoed = await response.json();
+      assert.equal(echoed.path, "/api");
+      assert.deepEqual(echoed.query, { status: "active", delay: "soon", header: "x" });
+    });
+
+    test("echo_header=Content-Type:text/plain answers with exactly that content type", async () => {
+      const response = await fetch(`${server.http}/x?echo_header=Content-Type:text/plain`);
+      assert.equal(response.headers.get("content-type"), "text/plain");
+      await response.body?.cancel();
+    });
+
     test("a binary body round-trips through base64", async () => {
       const bytes = new Uint8Array(randomBytes(5000));
       bytes[0] = 0xff; // never valid UTF-8
@@ -98,15 +112,18 @@ for (const entry of ENTRIES) {
       assert.deepEqual(new Uint8Array(Buffer.from(echoed.body.content, "base64")), bytes);
     });
 
-    test("?status=418&delay=200 answers 418 after at least 200 ms; ?status=banana is 400 naming status", async () => {
+    test("?echo_status=418&echo_delay=200 answers 418 after at least 200 ms; ?echo_status=banana is 400 naming status", async () => {
       const start = performance.now();
-      const response = await fetch(`${server.http}/teapot?status=418&delay=200`);
+      const response = await fetch(`${server.http}/teapot?echo_status=418&echo_delay=200`);
       await response.body?.cancel();
       assert.equal(response.status, 418);
       assert.ok(performance.now() - start >= 199, `answered after ${performance.now() - start} ms`);
-      const bad = await fetch(`${server.http}/x?status=banana`);
+      const bad = await fetch(`${server.http}/x?echo_status=banana`);
       assert.equal(bad.status, 400);
-      assert.match(await bad.text(), /^query parameter status: expected a whole number from 200 to 599\n$/);
+      assert.match(
+        await bad.text(),
+        /^query parameter echo_status: expected a whole number from 200 to 599\n$/,
+      );
     });
 
     test("X-Echo- headers set status, response headers and a response body size; HEAD gets headers only", async () => {
@@ -121,7 +138,7 @@ for (const entry of ENTRIES) {
       assert.equal(response.headers.get("x-one"), "1");
       assert.equal(response.headers.get("x-two"), "a, b");
       assert.equal((await response.arrayBuffer()).byteLength, 70000);
-      const head = await fetch(`${server.http}/k?body_bytes=1234`, { method: "HEAD" });
+      const head = await fetch(`${server.http}/k?echo_body_bytes=1234`, { method: "HEAD" });
       assert.equal(head.status, 200);
       assert.equal(head.headers.get("content-length"), "1234");
       assert.equal((await head.arrayBuffer()).byteLength, 0);
@@ -176,7 +193,7 @@ for (const entry of ENTRIES) {
     });
 
     test("every answer is logged and counted in /metrics", async () => {
-      await (await fetch(`${server.http}/counted?status=202`)).body?.cancel();
+      await (await fetch(`${server.http}/counted?echo_status=202`)).body?.cancel();
       const metrics = await (await fetch(`${server.http}/metrics`)).text();
       assert.match(metrics, /^echo_http_requests_total\{service="echo",code="202"\} 1$/m);
       // Log lines are batched for up to 50 ms.
@@ -195,9 +212,9 @@ for (const entry of ENTRIES) {
     after(() => server?.stop());
 
     test("a knob is refused with 403 naming it; other queries are echoed", async () => {
-      const refused = await fetch(`${server.http}/x?delay=5`);
+      const refused = await fetch(`${server.http}/x?echo_delay=5`);
       assert.equal(refused.status, 403);
-      assert.match(await refused.text(), /^query parameter delay: test knobs are disabled/);
+      assert.match(await refused.text(), /^query parameter echo_delay: test knobs are disabled/);
       assert.equal((await (await fetch(`${server.http}/x?y=5`)).json()).query.y, "5");
     });
 

@@ -1,6 +1,6 @@
 /**
- * The test knobs (`?delay=`, `?close=`, `?status=`, `?ping_ms=`, `?drop_after=`, `?compress=`,
- * `?protocol=`) against both real entries, seen by real clients: the raw TCP client for the
+ * The test knobs (`?echo_delay=`, `?echo_close=`, `?echo_status=`, `?echo_ping_ms=`, `?echo_drop_after=`, `?echo_compress=`,
+ * `?echo_protocol=`) against both real entries, seen by real clients: the raw TCP client for the
  * wire, Node's `ws` and the runtime's built-in `WebSocket` for what a client library sees.
  */
 import { after, before, describe, test } from "node:test";
@@ -51,8 +51,21 @@ for (const entry of ENTRIES_AND_BINARY) {
     before(async () => server = await startServer(entry));
     after(() => server.stop());
 
-    test("delay=200: each echo comes at least 200 ms after its message, in order", async () => {
-      const ws = await openWs(`${server.ws}/?delay=200&tag=delay-${entry.name}`);
+    test("an application's own query, knob names and all, is neither read nor refused: a plain echo", async () => {
+      const query = `status=online&protocol=v2&delay=soon&close=1&tag=app-${entry.name}`;
+      const ws = await openWs(`${server.ws}/?${query}`, ["v1"]);
+      assert.equal(ws.protocol, "v1", "the subprotocol is Echo's choice from the offer, not ?protocol=");
+      const echoed = new Promise<string>((resolve) => ws.once("message", (data) => resolve(String(data))));
+      ws.send("plain");
+      assert.equal(await echoed, "plain");
+      const record = await infoRecord(server, `app-${entry.name}`);
+      assert.equal(record.query, query, "the query as sent");
+      assert.deepEqual(record.knobs, {});
+      ws.close();
+    });
+
+    test("echo_delay=200: each echo comes at least 200 ms after its message, in order", async () => {
+      const ws = await openWs(`${server.ws}/?echo_delay=200&tag=delay-${entry.name}`);
       const sentAt: number[] = [];
       const echoes: Array<[string, number]> = [];
       const done = new Promise<void>((resolve) => {
@@ -76,9 +89,9 @@ for (const entry of ENTRIES_AND_BINARY) {
       ws.close();
     });
 
-    test("delay=100: a large binary message waits whole and comes back byte-exact", async () => {
+    test("echo_delay=100: a large binary message waits whole and comes back byte-exact", async () => {
       // Both entries free a large received buffer once its echo is sent; a delayed one is still held.
-      const ws = await openWs(`${server.ws}/?delay=100`);
+      const ws = await openWs(`${server.ws}/?echo_delay=100`);
       const message = randomBytes(256 * 1024);
       const echo = new Promise<Buffer>((resolve) => ws.once("message", (data) => resolve(data as Buffer)));
       ws.send(message);
@@ -90,7 +103,7 @@ for (const entry of ENTRIES_AND_BINARY) {
       const limited = await startServer(entry, { env: { MAX_BUFFERED_BYTES: String(256 * 1024) } });
       try {
         const client = await RawClient.open(limited.port, handshakeHeaders(), {
-          path: "/?delay=1500&tag=parked",
+          path: "/?echo_delay=1500&tag=parked",
         });
         const chunk = new Uint8Array(32 * 1024);
         for (let i = 0; i < 32; i++) {
@@ -133,9 +146,9 @@ for (const entry of ENTRIES_AND_BINARY) {
       }
     });
 
-    test("close=4001&after=2&reason=: exactly two echoes, then that close code and reason", async () => {
+    test("echo_close=4001&echo_after=2&echo_reason=: exactly two echoes, then that close code and reason", async () => {
       const reason = "bye for now";
-      const url = `${server.ws}/?close=4001&after=2&reason=${encodeURIComponent(reason)}`;
+      const url = `${server.ws}/?echo_close=4001&echo_after=2&echo_reason=${encodeURIComponent(reason)}`;
       // The runtime's own WebSocket, as a client library under test would see it.
       const seen = await new Promise<{ echoes: string[]; code: number; reason: string }>(
         (resolve, reject) => {
@@ -151,9 +164,9 @@ for (const entry of ENTRIES_AND_BINARY) {
     });
 
     // On Deno the close frame waits for the client to pause (tests/close_test.ts, docs/limits.md).
-    test("close=4001&after=2: messages sent after the second get no echo, only the close", async () => {
+    test("echo_close=4001&echo_after=2: messages sent after the second get no echo, only the close", async () => {
       const client = await RawClient.open(server.port, handshakeHeaders(), {
-        path: "/?close=4001&after=2",
+        path: "/?echo_close=4001&echo_after=2",
       });
       for (const text of ["a", "b", "c", "d"]) client.send({ opcode: OP.TEXT, payload: text });
       assert.equal((await client.next())?.opcode, OP.TEXT);
@@ -162,10 +175,10 @@ for (const entry of ENTRIES_AND_BINARY) {
       client.destroy();
     });
 
-    test("close=1012&after_ms=300: the close frame comes after 300 ms, on the wire", async () => {
+    test("echo_close=1012&echo_after_ms=300: the close frame comes after 300 ms, on the wire", async () => {
       const opened = performance.now();
       const client = await RawClient.open(server.port, handshakeHeaders(), {
-        path: "/?close=1012&after_ms=300",
+        path: "/?echo_close=1012&echo_after_ms=300",
       });
       const close = closeOf(await client.next());
       assert.ok(performance.now() - opened >= 300);
@@ -173,32 +186,32 @@ for (const entry of ENTRIES_AND_BINARY) {
       client.destroy();
     });
 
-    test("status=503: the client sees its handshake refused with 503", async () => {
+    test("echo_status=503: the client sees its handshake refused with 503", async () => {
       const status = await new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(`${server.ws}/?status=503`);
+        const ws = new WebSocket(`${server.ws}/?echo_status=503`);
         ws.on("unexpected-response", (_request, response) => resolve(response.statusCode!));
         ws.on("open", () => reject(new Error("opened")));
         ws.on("error", () => {});
       });
       assert.equal(status, 503);
-      const raw = await RawClient.open(server.port, handshakeHeaders(), { path: "/?status=418" });
+      const raw = await RawClient.open(server.port, handshakeHeaders(), { path: "/?echo_status=418" });
       assert.equal(raw.response.status, 418);
       raw.destroy();
     });
 
-    test("protocol=: the 101 names the override, or none, whatever was offered", async () => {
+    test("echo_protocol=: the 101 names the override, or none, whatever was offered", async () => {
       const offered = handshakeHeaders({ "Sec-WebSocket-Protocol": "chat, superchat" });
-      const other = await RawClient.open(server.port, offered, { path: "/?protocol=graphql-ws" });
+      const other = await RawClient.open(server.port, offered, { path: "/?echo_protocol=graphql-ws" });
       assert.equal(other.response.status, 101);
       assert.equal(other.response.headers.get("sec-websocket-protocol"), "graphql-ws");
       other.destroy();
-      const none = await RawClient.open(server.port, offered, { path: "/?protocol=none" });
+      const none = await RawClient.open(server.port, offered, { path: "/?echo_protocol=none" });
       assert.equal(none.response.status, 101);
       assert.equal(none.response.headers.get("sec-websocket-protocol"), undefined);
       none.destroy();
       // A strict client refuses a subprotocol it did not offer: that is what the knob is for.
       const error = await new Promise<Error>((resolve) => {
-        const ws = new WebSocket(`${server.ws}/?protocol=graphql-ws`, ["chat"]);
+        const ws = new WebSocket(`${server.ws}/?echo_protocol=graphql-ws`, ["chat"]);
         ws.on("error", resolve);
         ws.on("open", () => resolve(new Error("opened")));
       });
@@ -214,15 +227,15 @@ for (const entry of ENTRIES_AND_BINARY) {
       let count = 0;
       for (
         const [query, named] of [
-          ["delay=10001", "delay"],
-          ["close=1005", "close"],
-          ["close=1000&reason=" + "r".repeat(124), "reason"],
-          ["status=302", "status"],
-          ["compress=2", "compress"],
-          ["protocol=a%20b", "protocol"],
-          ["dealy=200", '"dealy"'],
+          ["echo_delay=10001", "echo_delay"],
+          ["echo_close=1005", "echo_close"],
+          ["echo_close=1000&echo_reason=" + "r".repeat(124), "echo_reason"],
+          ["echo_status=302", "echo_status"],
+          ["echo_compress=2", "echo_compress"],
+          ["echo_protocol=a%20b", "echo_protocol"],
+          ["echo_dealy=200", '"echo_dealy"'],
           // Deno refuses ping_ms whatever its value (501, below).
-          ...(entry.runtime === "bun" ? [["ping_ms=10", "ping_ms"]] : []),
+          ...(entry.runtime === "bun" ? [["echo_ping_ms=10", "echo_ping_ms"]] : []),
         ]
       ) {
         count++;
@@ -235,10 +248,10 @@ for (const entry of ENTRIES_AND_BINARY) {
     });
 
     if (entry.runtime === "bun") {
-      test("ping_ms=100: Echo pings at that interval and /info counts the pongs", async () => {
+      test("echo_ping_ms=100: Echo pings at that interval and /info counts the pongs", async () => {
         const tag = "pinged";
         const client = await RawClient.open(server.port, handshakeHeaders(), {
-          path: `/?ping_ms=100&tag=${tag}`,
+          path: `/?echo_ping_ms=100&tag=${tag}`,
         });
         const started = performance.now();
         for (let i = 0; i < 3; i++) {
@@ -254,9 +267,9 @@ for (const entry of ENTRIES_AND_BINARY) {
         client.destroy();
       });
 
-      test("drop_after=1: one echo, then the TCP connection ends without a close frame", async () => {
+      test("echo_drop_after=1: one echo, then the TCP connection ends without a close frame", async () => {
         const client = await RawClient.open(server.port, handshakeHeaders(), {
-          path: "/?drop_after=1&tag=dropped",
+          path: "/?echo_drop_after=1&tag=dropped",
         });
         client.send({ opcode: OP.TEXT, payload: "first" });
         client.send({ opcode: OP.TEXT, payload: "second" });
@@ -265,7 +278,7 @@ for (const entry of ENTRIES_AND_BINARY) {
         assert.equal(new TextDecoder().decode(echo!.payload), "first");
         assert.equal(await client.next(), undefined, "EOF, no close frame, no second echo");
         const code = await new Promise<number>((resolve) => {
-          const ws = new WebSocket(`${server.ws}/?drop_after=0`);
+          const ws = new WebSocket(`${server.ws}/?echo_drop_after=0`);
           ws.on("close", resolve);
           ws.on("error", () => {});
         });
@@ -274,7 +287,7 @@ for (const entry of ENTRIES_AND_BINARY) {
         assert.equal(record.closed.by, "server");
       });
 
-      test("compress=0|1 overrides the size rule on a deflate connection (RSV1 on the wire)", async () => {
+      test("echo_compress=0|1 overrides the size rule on a deflate connection (RSV1 on the wire)", async () => {
         const rsv1 = async (query: string, payload: string) => {
           const client = await RawClient.open(
             server.port,
@@ -290,12 +303,12 @@ for (const entry of ENTRIES_AND_BINARY) {
         const long = "x".repeat(1000);
         assert.equal(await rsv1("", "hi"), false, "plain: a short echo goes uncompressed");
         assert.equal(await rsv1("", long), true, "plain: a long echo goes compressed");
-        assert.equal(await rsv1("compress=1", "hi"), true);
-        assert.equal(await rsv1("compress=0", long), false);
+        assert.equal(await rsv1("echo_compress=1", "hi"), true);
+        assert.equal(await rsv1("echo_compress=0", long), false);
       });
     } else {
       test("ping_ms and drop_after are refused with 501 saying Deno cannot", async () => {
-        for (const knob of ["ping_ms=1000", "drop_after=1"]) {
+        for (const knob of ["echo_ping_ms=1000", "echo_drop_after=1"]) {
           const client = await RawClient.open(server.port, handshakeHeaders(), { path: `/?${knob}` });
           assert.equal(client.response.status, 501);
           assert.match(client.response.body, /not available on Deno/);
@@ -303,11 +316,11 @@ for (const entry of ENTRIES_AND_BINARY) {
         }
       });
 
-      test("compress=1 is accepted but Deno negotiates no deflate: frames stay uncompressed", async () => {
+      test("echo_compress=1 is accepted but Deno negotiates no deflate: frames stay uncompressed", async () => {
         const client = await RawClient.open(
           server.port,
           handshakeHeaders({ "Sec-WebSocket-Extensions": DEFLATE }),
-          { path: "/?compress=1" },
+          { path: "/?echo_compress=1" },
         );
         assert.equal(client.response.headers.get("sec-websocket-extensions"), undefined);
         client.send({ opcode: OP.TEXT, payload: "x".repeat(1000) });
@@ -323,9 +336,9 @@ for (const entry of ENTRIES_AND_BINARY) {
     after(() => server.stop());
 
     test("a knob is refused with 403; other parameters are ignored and the echo is plain", async () => {
-      const refused = await RawClient.open(server.port, handshakeHeaders(), { path: "/?delay=200" });
+      const refused = await RawClient.open(server.port, handshakeHeaders(), { path: "/?echo_delay=200" });
       assert.equal(refused.response.status, 403);
-      assert.match(refused.response.body, /^query parameter delay: test knobs are disabled/);
+      assert.match(refused.response.body, /^query parameter echo_delay: test knobs are disabled/);
       refused.destroy();
       const ws = await openWs(`${server.ws}/?token=abc&tag=t`);
       const echo = new Promise((resolve) => ws.once("message", (data) => resolve(data.toString())));

@@ -173,12 +173,32 @@ function answer(
     body = new TextEncoder().encode(text ? renderText(echoed) : JSON.stringify(echoed, null, 2) + "\n");
     size = body.byteLength;
   }
-  for (const [name, value] of knobs.headers ?? []) headers.append(name, value);
+  applyHeaderKnobs(headers, knobs.headers);
   if (NULL_BODY_STATUSES.includes(status)) return new Response(null, { status, headers });
   headers.set("content-length", String(size));
   // HEAD: the headers GET would get, Content-Length included (RFC 9110 §9.3.2), no body.
   if (request.method === "HEAD") body = null;
   return new Response(body, { status, headers });
+}
+
+/**
+ * Headers that keep an echo from running as a page of Echo's origin: a knob adds to them (a second
+ * policy only narrows), never replaces them.
+ */
+const SANDBOX_HEADERS = new Set(["content-security-policy", "x-content-type-options"]);
+
+/**
+ * The `header` knob: the first value of a name replaces the header Echo would send (`Content-Type:text/plain`
+ * answers with exactly that type), a repeat of the name adds a value.
+ */
+function applyHeaderKnobs(headers: Headers, asked: HttpKnobs["headers"]): void {
+  const set = new Set<string>();
+  for (const [name, value] of asked ?? []) {
+    const key = name.toLowerCase();
+    if (set.has(key) || SANDBOX_HEADERS.has(key)) headers.append(name, value);
+    else headers.set(name, value);
+    set.add(key);
+  }
 }
 
 /** True when the client prefers `text/plain` to JSON: it names text/plain before application/json. */

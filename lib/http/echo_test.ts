@@ -42,7 +42,7 @@ describe("httpEcho", () => {
   test("knobs shape the answer: status, headers, a body of N bytes; HEAD keeps Content-Length", async () => {
     const { context } = testContext();
     const response = await httpEcho(
-      new Request("http://echo.test/x?status=503&header=Retry-After:7&body_bytes=100000"),
+      new Request("http://echo.test/x?echo_status=503&echo_header=Retry-After:7&echo_body_bytes=100000"),
       context,
       PEER,
     );
@@ -52,16 +52,51 @@ describe("httpEcho", () => {
     const head = await httpEcho(new Request("http://echo.test/x", { method: "HEAD" }), context, PEER);
     assert.equal(head.body, null);
     assert.ok(Number(head.headers.get("content-length")) > 100);
-    const empty = await httpEcho(new Request("http://echo.test/x?status=204"), context, PEER);
+    const empty = await httpEcho(new Request("http://echo.test/x?echo_status=204"), context, PEER);
     assert.equal(empty.status, 204);
     assert.equal(empty.body, null);
   });
 
+  test("the header knob sets the header it names; a repeat of the name adds a value", async () => {
+    const { context } = testContext();
+    const typed = await httpEcho(
+      new Request("http://echo.test/x?echo_header=Content-Type:text/plain"),
+      context,
+      PEER,
+    );
+    assert.equal(typed.headers.get("content-type"), "text/plain");
+    const cached = await httpEcho(
+      new Request("http://echo.test/x?echo_header=Cache-Control:max-age=60&echo_header=Cache-Control:public"),
+      context,
+      PEER,
+    );
+    assert.equal(cached.headers.get("cache-control"), "max-age=60, public");
+    // The sandbox stays: a policy from a knob is added to Echo's, never put in its place.
+    const policy = await httpEcho(
+      new Request("http://echo.test/x?echo_header=Content-Security-Policy:script-src%20*"),
+      context,
+      PEER,
+    );
+    assert.equal(policy.headers.get("content-security-policy"), "default-src 'none'; sandbox, script-src *");
+  });
+
+  test("an application's query is echoed as sent, knob names and all", async () => {
+    const { context } = testContext();
+    const response = await httpEcho(
+      new Request("http://echo.test/api?status=active&delay=soon&header=x"),
+      context,
+      PEER,
+    );
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.deepEqual(body.query, { status: "active", delay: "soon", header: "x" });
+  });
+
   test("an invalid knob is 400 naming it; an oversized body 413; both logged and counted", async () => {
     const { context, events } = testContext({ maxMessageBytes: 3 });
-    const bad = await httpEcho(new Request("http://echo.test/x?delay=x"), context, PEER);
+    const bad = await httpEcho(new Request("http://echo.test/x?echo_delay=x"), context, PEER);
     assert.equal(bad.status, 400);
-    assert.match(await bad.text(), /^query parameter delay: /);
+    assert.match(await bad.text(), /^query parameter echo_delay: /);
     const big = await httpEcho(
       new Request("http://echo.test/x", { method: "POST", body: "1234" }),
       context,

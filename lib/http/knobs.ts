@@ -1,13 +1,14 @@
 /**
- * Test knobs of the HTTP echo: what one request may ask of its own answer, as query parameters
- * (`?status=418&delay=200`) or as `X-Echo-…` request headers (`X-Echo-Status: 418`) for clients
- * that cannot change the URL they test. `status` and `delay` keep the WebSocket knobs' names; `delay`
- * keeps their bounds too (lib/knobs.ts). Every knob is bounded: no request makes Echo spend more
- * than a plain echo of the largest body would.
+ * Test knobs of the HTTP echo: what one request may ask of its own answer, as query parameters in the
+ * knobs' namespace (`?echo_status=418&echo_delay=200`) or as `X-Echo-…` request headers
+ * (`X-Echo-Status: 418`) for clients that cannot change the URL they test. Any other parameter or
+ * header is the application's own and is echoed, never read. `status` and `delay` keep the WebSocket
+ * knobs' names; `delay` keeps their bounds too (lib/knobs.ts). Every knob is bounded: no request makes
+ * Echo spend more than a plain echo of the largest body would.
  *
  * @module
  */
-import { KNOB_LIMITS } from "../knobs.ts";
+import { KNOB_LIMITS, knobParameter, nearMissOf } from "../knobs.ts";
 import { isToken } from "../tokens.ts";
 
 /** What one request asked for; an absent field means the plain echo. */
@@ -16,13 +17,16 @@ export interface HttpKnobs {
   status?: number;
   /** Milliseconds to wait before answering, after the body was read. */
   delayMs?: number;
-  /** Headers added to the answer, in the order given. */
+  /** Headers of the answer, in the order given: the first of a name replaces Echo's, a repeat adds a value. */
   headers?: Array<[string, string]>;
   /** The answer's body is this many bytes of filler instead of the echo. */
   bodyBytes?: number;
 }
 
-/** The knobs' query parameter names, each also readable as `X-Echo-<Name>` (`body_bytes`: `X-Echo-Body-Bytes`). */
+/**
+ * The knobs, each read as the query parameter `echo_<name>` (`echo_body_bytes`) or the header
+ * `X-Echo-<Name>` (`X-Echo-Body-Bytes`).
+ */
 export const HTTP_KNOB_PARAMETERS = ["status", "delay", "header", "body_bytes"] as const;
 
 type HttpKnob = typeof HTTP_KNOB_PARAMETERS[number];
@@ -85,9 +89,25 @@ export function parseHttpKnobs(
   headers: Headers,
   options: HttpKnobOptions,
 ): HttpKnobs | HttpKnobError {
+  if (options.enabled) {
+    for (const name of query.keys()) {
+      if ((HTTP_KNOB_PARAMETERS as readonly string[]).some((knob) => name === knobParameter(knob))) continue;
+      const meant = nearMissOf(name, HTTP_KNOB_PARAMETERS);
+      if (meant !== undefined) {
+        const known = HTTP_KNOB_PARAMETERS.map(knobParameter).join(", ");
+        return fail(
+          `query parameter ${JSON.stringify(name.slice(0, 40))}`,
+          `not a knob; did you mean ${meant}? (knobs: ${known})`,
+        );
+      }
+    }
+  }
   const given = new Map<HttpKnob, Array<[source: string, value: string]>>();
   for (const knob of HTTP_KNOB_PARAMETERS) {
-    const values: Array<[string, string]> = query.getAll(knob).map((v) => [`query parameter ${knob}`, v]);
+    const parameter = knobParameter(knob);
+    const values: Array<[string, string]> = query.getAll(parameter).map((
+      v,
+    ) => [`query parameter ${parameter}`, v]);
     const header = headers.get(headerName(knob));
     if (header !== null) {
       // Both runtimes join repeated request headers with ", " (docs/http.md); for X-Echo-Header each
@@ -100,7 +120,7 @@ export function parseHttpKnobs(
       return { status: 403, message: `${values[0][0]}: test knobs are disabled on this server (KNOBS=off)` };
     }
     if (knob !== "header" && values.length > 1) {
-      return fail(values[1][0], `${knob} given more than once (as a query parameter or an X-Echo- header)`);
+      return fail(values[1][0], `${knob} given more than once (as ${parameter} or X-Echo-${title(knob)})`);
     }
     given.set(knob, values);
   }

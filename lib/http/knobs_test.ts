@@ -19,9 +19,25 @@ describe("parseHttpKnobs", () => {
     assert.deepEqual(parse("x=1&statuses=2"), {});
   });
 
+  test("parameters outside the namespace are the application's, even with a knob's name", () => {
+    assert.deepEqual(parse("status=active&delay=soon&header=x&body_bytes=big"), {});
+    assert.deepEqual(parse("status=active", {}, { enabled: false, maxBodyBytes: 1000 }), {}, "KNOBS=off too");
+  });
+
+  test("a near miss inside the namespace is 400 naming the knob meant", () => {
+    assert.match(
+      error("echo_stauts=418").message,
+      /^query parameter "echo_stauts": not a knob; did you mean echo_status\?/,
+    );
+    assert.match(error("Echo-Body-Bytes=1").message, /did you mean echo_body_bytes\?/);
+  });
+
   test("query parameters and X-Echo- headers give the same knobs", () => {
     const expected = { status: 418, delayMs: 200, bodyBytes: 10, headers: [["X-A", "1"], ["B", "x: y"]] };
-    assert.deepEqual(parse("status=418&delay=200&body_bytes=10&header=X-A:1&header=B:%20x:%20y"), expected);
+    assert.deepEqual(
+      parse("echo_status=418&echo_delay=200&echo_body_bytes=10&echo_header=X-A:1&echo_header=B:%20x:%20y"),
+      expected,
+    );
     assert.deepEqual(
       parse("", {
         "X-Echo-Status": "418",
@@ -34,40 +50,40 @@ describe("parseHttpKnobs", () => {
   });
 
   test("an invalid value is 400 naming the knob and where it came from", () => {
-    assert.deepEqual(error("status=banana"), {
+    assert.deepEqual(error("echo_status=banana"), {
       status: 400,
-      message: "query parameter status: expected a whole number from 200 to 599",
+      message: "query parameter echo_status: expected a whole number from 200 to 599",
     });
     assert.match(
       error("", { "X-Echo-Delay": "10001" }).message,
       /^header X-Echo-Delay: expected .* 0 to 10000$/,
     );
-    assert.match(error("body_bytes=1001").message, /^query parameter body_bytes: .* 0 to 1000$/);
-    assert.match(error("status=199").message, /status/);
+    assert.match(error("echo_body_bytes=1001").message, /^query parameter echo_body_bytes: .* 0 to 1000$/);
+    assert.match(error("echo_status=199").message, /status/);
   });
 
   test("a knob given twice is 400, in any mix of forms", () => {
-    assert.match(error("delay=1&delay=2").message, /delay given more than once/);
+    assert.match(error("echo_delay=1&echo_delay=2").message, /delay given more than once/);
     assert.match(
-      error("status=200", { "X-Echo-Status": "201" }).message,
+      error("echo_status=200", { "X-Echo-Status": "201" }).message,
       /^header X-Echo-Status: status given/,
     );
   });
 
   test("header knobs: Name:value with a token name, no framing headers, no CR/LF, bounded", () => {
-    assert.match(error("header=novalue").message, /expected Name:value/);
-    assert.match(error("header=bad%20name:1").message, /expected Name:value/);
-    assert.match(error("header=Content-Length:5").message, /Content-Length frames the message/);
-    assert.match(error("header=X:a%0d%0ab").message, /without CR, LF or NUL/);
-    const many = Array.from({ length: MAX_KNOB_HEADERS + 1 }, (_, i) => `header=X${i}:1`).join("&");
+    assert.match(error("echo_header=novalue").message, /expected Name:value/);
+    assert.match(error("echo_header=bad%20name:1").message, /expected Name:value/);
+    assert.match(error("echo_header=Content-Length:5").message, /Content-Length frames the message/);
+    assert.match(error("echo_header=X:a%0d%0ab").message, /without CR, LF or NUL/);
+    const many = Array.from({ length: MAX_KNOB_HEADERS + 1 }, (_, i) => `echo_header=X${i}:1`).join("&");
     assert.match(error(many).message, /more than 32 headers/);
   });
 
   test("KNOBS=off refuses any knob with 403", () => {
     const off = { enabled: false, maxBodyBytes: 1000 };
-    assert.deepEqual(error("status=200", {}, off), {
+    assert.deepEqual(error("echo_status=200", {}, off), {
       status: 403,
-      message: "query parameter status: test knobs are disabled on this server (KNOBS=off)",
+      message: "query parameter echo_status: test knobs are disabled on this server (KNOBS=off)",
     });
     assert.equal(error("", { "X-Echo-Header": "A:1" }, off).status, 403);
     assert.deepEqual(parse("x=1", {}, off), {});

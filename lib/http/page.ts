@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { knobParameter } from "../knobs.ts";
 
 /** The handshake headers, one line each, as the page explains them. */
 export const HEADER_NOTES: ReadonlyArray<readonly [string, string]> = [
@@ -24,7 +25,7 @@ export const HEADER_NOTES: ReadonlyArray<readonly [string, string]> = [
   ["Origin", "the page's origin, sent by browsers so a server can refuse cross-site sockets."],
 ];
 
-/** The knob fields: query parameter and hint; the script adds each non-empty one to the URL. */
+/** The knob fields: knob and hint; the script adds each non-empty one to the URL as `echo_<knob>`. */
 export const KNOB_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ["delay", "ms, 0-10000"],
   ["close", "code, e.g. 1000 or 4000"],
@@ -38,7 +39,8 @@ export const KNOB_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ["protocol", "none or a name"],
 ];
 
-function knobField([name, hint]: readonly [string, string]): string {
+function knobField([knob, hint]: readonly [string, string]): string {
+  const name = knobParameter(knob);
   return `  <label>${name} <input type="text" size="10" data-knob="${name}" placeholder="${hint}"></label>`;
 }
 

@@ -40,7 +40,15 @@ export interface InfoOptions {
 export const FREE_RECORDS = 4;
 
 /** Fields left out of other clients' connections unless `INFO_DETAILS=full`. */
-export const PRIVATE_FIELDS = ["tag", "remoteAddress", "origin", "userAgent", "key", "accept"] as const;
+export const PRIVATE_FIELDS = [
+  "tag",
+  "query",
+  "remoteAddress",
+  "origin",
+  "userAgent",
+  "key",
+  "accept",
+] as const;
 
 /** The answer to `GET /info` (and `/info?tag=`), one page of each list; a bad `limit` or `cursor` gets 400. */
 export async function infoResponse(request: Request, options: InfoOptions): Promise<Response> {
@@ -187,6 +195,7 @@ export async function record(
     id: c.id,
     tag: c.tag,
     path: c.path,
+    query: c.query,
     remoteAddress: c.remoteAddress,
     openedAt: new Date(c.openedAt).toISOString(),
     request: {
@@ -215,7 +224,7 @@ export async function record(
       : {}),
   };
   if (full) return out;
-  const { tag: _t, remoteAddress: _r, ...rest } = out;
+  const { tag: _t, query: _q, remoteAddress: _r, ...rest } = out;
   const { origin: _o, userAgent: _u, key: _k, ...request } = out.request;
   const { accept: _a, ...response } = out.response;
   return { ...rest, request, response };

@@ -206,6 +206,7 @@ describe("createHandler: upgrades", () => {
       id: 1,
       tag: "my-tag",
       path: "/some/path",
+      query: "tag=my-tag&other=1",
       remoteAddress: "198.51.100.7",
       openedAt: 0,
       request: {
