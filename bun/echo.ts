@@ -48,6 +48,7 @@ export function listen(settings: Settings, options: ServeOptions = {}, channel?:
     pid: process.pid,
     write: console.log,
     extensions: bunExtensions(config.deflate),
+    pathNote: BUN_PATH_NOTE,
     channel,
     fleetStore: (url) => redisStore(bunRedis(url)),
     upgrade: (request, connection) => upgrade(server, request, connection, clientPort),
@@ -72,3 +73,11 @@ export function listen(settings: Settings, options: ServeOptions = {}, channel?:
   if (config.idleTimeoutSeconds > 0) context.hub.startKeepalive(config.idleTimeoutSeconds * 1000);
   return { server, echo, lingering };
 }
+
+/**
+ * Bun builds `Request.url` with its URL parser, which resolves `.` and `..` segments (in any case of
+ * `%2e` too) and reads `\` as `/`; Bun.serve keeps the request target as sent nowhere a program can
+ * read (oven-sh/bun#4001 asked for this normalisation; docs/http.md, "The path on Bun").
+ */
+const BUN_PATH_NOTE = "Bun resolves . and .. segments (also written %2e) and reads \\ as / before Echo " +
+  "sees the request, so the path sent may have had them";

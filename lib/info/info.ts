@@ -28,6 +28,8 @@ export interface InfoOptions {
   runtime: string;
   config: Readonly<Config>;
   extensions: ExtensionPolicy;
+  /** How the runtime changed the paths before Echo saw them (`Context.pathNote`); absent or null: as sent. */
+  pathNote?: string | null;
   /** Which of several processes or isolates sharing the port answered. */
   process?: ProcessIdentity;
   /** Spaces the answers that list more than {@link FREE_RECORDS} connections. */
@@ -154,7 +156,7 @@ function busy(pace: Pace): Response {
  */
 export async function ownConnections(
   tag: string,
-  options: Pick<InfoOptions, "hub" | "registry" | "extensions" | "config">,
+  options: Pick<InfoOptions, "hub" | "registry" | "extensions" | "pathNote" | "config">,
 ): Promise<{ live: ConnectionRecord[]; recent: ConnectionRecord[] }> {
   const selection = {
     limit: options.config.infoLimit,
@@ -178,7 +180,7 @@ export async function ownConnections(
 export async function record(
   c: Connection | ClosedConnection,
   full: boolean,
-  options: Pick<InfoOptions, "extensions">,
+  options: Pick<InfoOptions, "extensions" | "pathNote">,
 ): Promise<ConnectionRecord> {
   const note = declineReason(c.request.extensions, c.extensions, options.extensions);
   // A digest per record is most of a page's cost when nobody may see it (docs/info.md, "Cost").
@@ -187,6 +189,7 @@ export async function record(
     id: c.id,
     tag: c.tag,
     path: c.path,
+    ...(options.pathNote ? { pathNote: options.pathNote } : {}),
     remoteAddress: c.remoteAddress,
     openedAt: new Date(c.openedAt).toISOString(),
     request: {
