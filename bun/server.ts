@@ -9,7 +9,7 @@ import type { Server } from "bun";
 import type { Settings } from "../lib/server/cli.ts";
 import { isHealthcheck } from "../lib/server/healthcheck.ts";
 import type { ServeOptions } from "../lib/server/start.ts";
-import { listen } from "./echo.ts";
+import { drain, listen } from "./echo.ts";
 import { runHealthcheck } from "./healthcheck.ts";
 import { readSettings } from "./settings.ts";
 import type { BunSocket } from "./socket.ts";
@@ -17,10 +17,10 @@ import { startWorkers } from "./workers.ts";
 
 /** Starts Echo alone in this process, draining on SIGTERM/SIGINT. */
 export function serve(settings: Settings, options: ServeOptions = {}): Server<BunSocket> {
-  const { server, echo } = listen(settings, options);
-  const stop = () => echo.drain({ stopListening: () => server.stop(false), exit: process.exit });
+  const listening = listen(settings, options);
+  const stop = () => drain(listening);
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, stop);
-  return server;
+  return listening.server;
 }
 
 /** Reads flags and environment, then serves or starts the worker threads; exits 2 on a bad option. */

@@ -11,25 +11,34 @@ import type { Connection } from "../lib/connection.ts";
 import type { DeflateMode } from "../lib/deflate.ts";
 import { DROPPED, type Message, type Opening, type Peer, QUEUED, type SendResult } from "../lib/peer.ts";
 import { EchoSession } from "../lib/session.ts";
+import type { Lingering } from "./lingering.ts";
 
 /**
  * Asks `server` to upgrade an accepted handshake; Bun answers the 101 itself. `undefined` once it has,
  * a 400 when it refuses.
  */
-export function upgrade(server: Server<BunSocket>, request: Request, connection: Connection): Response | undefined {
+export function upgrade(
+  server: Server<BunSocket>,
+  request: Request,
+  connection: Connection,
+  clientPort: number,
+): Response | undefined {
   const headers = connection.protocol ? { "sec-websocket-protocol": connection.protocol } : undefined;
   // Bun answers the first offered subprotocol by itself unless told otherwise; with none chosen
   // (the protocol=none knob) it must not see the offer.
   if (!headers && connection.request.protocol !== null) request.headers.delete("sec-websocket-protocol");
-  if (!server.upgrade(request, { data: new BunSocket(connection), headers })) {
+  if (!server.upgrade(request, { data: new BunSocket(connection, clientPort), headers })) {
     return new Response("The runtime refused this WebSocket upgrade\n", { status: 400 });
   }
   if (connection.id % UPGRADES_PER_COLLECTION === 0) edenGC();
   return undefined;
 }
 
-/** `Bun.serve`'s WebSocket options: each event handed to the socket's session. */
-export function webSocketHandler(config: Config, opening: Opening): WebSocketHandler<BunSocket> {
+/**
+ * `Bun.serve`'s WebSocket options: each event handed to the socket's session; during the drain, each
+ * closed connection noted in `lingering` until it is gone.
+ */
+export function webSocketHandler(config: Config, opening: Opening, lingering: Lingering): WebSocketHandler<BunSocket> {
   return {
     // Bun negotiates permessage-deflate itself (lib/deflate.ts predicts its answer for /info);
     // each echo asks for compression by lib's rule.
@@ -47,7 +56,12 @@ export function webSocketHandler(config: Config, opening: Opening): WebSocketHan
     drain: (ws) => ws.data.session?.drained(),
     ping: (ws) => ws.data.session?.heard(),
     pong: (ws) => ws.data.session?.pong(),
-    close: (ws, code, reason) => ws.data.session?.closed(code, reason, { clean: code !== 1006 }),
+    close: (ws, code, reason) => {
+      ws.data.session?.closed(code, reason, { clean: code !== 1006 });
+      // Bun calls this as soon as its close frame is out (uWebSockets' `end()`), not when the client
+      // answers; during the drain the connection is looked up until it is gone.
+      if (opening.context.hub.draining) lingering.add(ws.data.clientPort);
+    },
   };
 }
 
@@ -80,6 +94,8 @@ const FRAMED_WHOLE_BYTES = 1024 * 1024;
  */
 export class BunSocket implements Peer {
   readonly connection: Connection;
+  /** The client's TCP port, which finds the connection in the kernel's table (bun/lingering.ts). */
+  readonly clientPort: number;
   session: EchoSession | undefined;
   #ws!: ServerWebSocket<BunSocket>;
   /**
@@ -91,8 +107,9 @@ export class BunSocket implements Peer {
    * With deflate the flag compresses, so only lib's rule sets it there.
    */
   readonly #framedWholeFrom: number;
-  constructor(connection: Connection) {
+  constructor(connection: Connection, clientPort: number) {
     this.connection = connection;
+    this.clientPort = clientPort;
     this.#framedWholeFrom = connection.extensions === "" ? FRAMED_WHOLE_BYTES : Infinity;
   }
   open(ws: ServerWebSocket<BunSocket>, { context, wrap }: Opening): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import { FLEET_CHANNEL } from "../lib/fleet/channel.ts";
-import { listen, type Listening } from "./echo.ts";
+import { drain, listen, type Listening } from "./echo.ts";
 import type { WorkerCommand } from "./workers.ts";
 
 declare const self: Worker;
@@ -17,9 +17,8 @@ self.onmessage = (event: MessageEvent<WorkerCommand>) => {
   const command = event.data;
   if (command === "drain") {
     if (!serving) process.exit(0);
-    const { server, echo } = serving;
     // process.exit in a worker ends this thread only; the main thread reads the status (Bun docs, Workers).
-    void echo.drain({ stopListening: () => server.stop(false), exit: process.exit });
+    void drain(serving);
   } else if (!serving) {
     serving = listen(command.serve, {}, new BroadcastChannel(FLEET_CHANNEL));
   }

@@ -27,6 +27,12 @@ export interface Context {
   process: ProcessIdentity;
   /** Test knobs this runtime cannot offer, each with the reason a refused client reads. */
   unsupportedKnobs: Partial<Record<KnobParameter, string>>;
+  /**
+   * How the runtime changes a request's path before Echo sees it, declared by an entry whose runtime
+   * normalises it (Bun); `null` where the path reaches Echo as sent. The HTTP echo and `/info` show it
+   * beside every path, since a normalised path cannot tell whether it was changed.
+   */
+  pathNote: string | null;
   /** Where `/info` looks for connections other members hold, in order (empty: this member alone). */
   fleet: FleetSource[];
   /** Spaces `/info`'s larger answers ({@link INFO_PACE_MS}). */
@@ -52,6 +58,7 @@ export function createContext(
     /** The OS process id, which lib/ cannot read (0 where unknown). */
     pid?: number;
     unsupportedKnobs?: Partial<Record<KnobParameter, string>>;
+    pathNote?: string;
   },
 ): Context {
   return {
@@ -63,6 +70,7 @@ export function createContext(
     logger: options.logger,
     process: processIdentity(options.pid ?? 0),
     unsupportedKnobs: options.unsupportedKnobs ?? {},
+    pathNote: options.pathNote ?? null,
     fleet: [],
     infoPace: new Pace(INFO_PACE_MS, MAX_INFO_WAITING),
   };

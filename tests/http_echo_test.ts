@@ -13,6 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
 import { type RunningNginx, startNginx } from "./support/nginx.ts";
+import { handshakeHeaders, RawClient } from "./support/raw.ts";
+
+/** What Echo on Bun says beside every path (bun/server.ts), since Bun normalises paths before Echo sees them. */
+const BUN_PATH_NOTE =
+  "Bun resolves . and .. segments (also written %2e) and reads \\ as / before Echo sees the request, so the path sent may have had them";
 
 const MAX = 100_000;
 
@@ -60,6 +65,49 @@ for (const entry of ENTRIES) {
       server = await startServer(entry, { env: { MAX_MESSAGE_BYTES: String(MAX), LOG_FORMAT: "json" } });
     });
     after(() => server?.stop());
+
+    // Raw TCP: curl (without --path-as-is), fetch and node:http would resolve the dot segments themselves.
+    test("a path with dot segments: as sent on Deno; on Bun as Bun gave it, with a note saying so", async () => {
+      const shown: Record<string, unknown> = {};
+      for (const target of ["/a/../b", "/%7Efoo/%2e%2e/x"]) {
+        const answer = await RawClient.open(server.port, [["Host", "localhost"], ["Connection", "close"]], {
+          path: target,
+        });
+        answer.destroy();
+        assert.equal(answer.response.status, 200);
+        const body = JSON.parse(answer.response.body);
+        shown[target] = { path: body.path, pathNote: body.pathNote };
+      }
+      if (entry.name === "deno") {
+        assert.deepEqual(shown, {
+          "/a/../b": { path: "/a/../b", pathNote: undefined },
+          "/%7Efoo/%2e%2e/x": { path: "/%7Efoo/%2e%2e/x", pathNote: undefined },
+        });
+      } else {
+        assert.deepEqual(shown, {
+          "/a/../b": { path: "/b", pathNote: BUN_PATH_NOTE },
+          "/%7Efoo/%2e%2e/x": { path: "/x", pathNote: BUN_PATH_NOTE },
+        });
+      }
+    });
+
+    test("a WebSocket's path with dot segments in /info: as sent on Deno; on Bun as Bun gave it, with the note", async () => {
+      const tag = `dots-${randomBytes(4).toString("hex")}`;
+      const ws = await RawClient.open(server.port, handshakeHeaders(), { path: `/a/../b?tag=${tag}` });
+      assert.equal(ws.response.status, 101);
+      const answer = await RawClient.open(server.port, [["Host", "localhost"], ["Connection", "close"]], {
+        path: `/info?tag=${tag}`,
+      });
+      answer.destroy();
+      ws.destroy();
+      const [record] = JSON.parse(answer.response.body).live;
+      assert.deepEqual(
+        { path: record.path, pathNote: record.pathNote },
+        entry.name === "deno"
+          ? { path: "/a/../b", pathNote: undefined }
+          : { path: "/b", pathNote: BUN_PATH_NOTE },
+      );
+    });
 
     test("curl POST with repeated headers and a text body: method, path, query, both values in order", async () => {
       const file = join(dir, `f-${entry.name}`);

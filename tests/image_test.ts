@@ -111,6 +111,52 @@ describe("container image", { timeout: 180_000 }, () => {
     assert.ok(took < 10_000, `stopped after ${took} ms, within the 10 s grace period`);
     clients.forEach((client) => client.destroy());
   });
+
+  test(
+    "podman stop with a client that never answers the close: /readyz 503 until the grace period ends, exit 0",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const drained = `${name}-drain`;
+      const drainPort = await freePort();
+      await podman("rm", "-f", drained);
+      await podman(
+        "run",
+        "-d",
+        "--name",
+        drained,
+        "-e",
+        "SHUTDOWN_GRACE_SECONDS=2",
+        "-p",
+        `127.0.0.1:${drainPort}:8181`,
+        "echo-ws:latest",
+      );
+      try {
+        for (let i = 0; i < 200 && await readyz(drainPort) !== 200; i++) await sleep(100);
+        // Keeps its side open after Bun's FIN, as a frozen client would.
+        const client = await RawClient.open(drainPort, handshakeHeaders(), { allowHalfOpen: true });
+        const start = Date.now();
+        let stoppedAt = 0;
+        const stopped = podman("stop", "-t", "30", drained).then(() => stoppedAt = Date.now());
+        assert.equal((await client.next())?.opcode, OP.CLOSE);
+        const ready: Array<[number, number | string]> = [];
+        for (const at of [500, 1500]) {
+          await sleep(start + at - Date.now());
+          ready.push([at, await readyz(drainPort)]);
+        }
+        assert.deepEqual(ready, [[500, 503], [1500, 503]], "/readyz during the grace period");
+        await stopped;
+        const took = stoppedAt - start;
+        assert.ok(took >= 1900, `stopped after ${took} ms, before the 2 s grace period ended`);
+        const { stdout } = await podman("inspect", "--format", "{{.State.ExitCode}}", drained);
+        assert.equal(stdout.trim(), "0");
+        client.destroy();
+      } finally {
+        await podman("rm", "-f", drained).catch(() => undefined);
+      }
+    },
+  );
 });
 
 describe(
@@ -144,3 +190,16 @@ describe(
     });
   },
 );
+
+/** `GET /readyz`'s status over a connection of its own, or the error that refused it. */
+async function readyz(port: number): Promise<number | string> {
+  try {
+    const answer = await RawClient.open(port, [["Host", "localhost"], ["Connection", "close"]], {
+      path: "/readyz",
+    });
+    answer.destroy();
+    return answer.response.status;
+  } catch (error) {
+    return String((error as { code?: string }).code ?? error);
+  }
+}

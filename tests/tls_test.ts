@@ -1,10 +1,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { get } from "node:https";
 import { join } from "node:path";
 import WsWebSocket from "ws";
-import { ENTRIES, type RunningServer, runToExit, startServer } from "./support/server.ts";
+import { ENTRIES, ROOT, type RunningServer, runToExit, startServer } from "./support/server.ts";
 import { selfSignedCertificate } from "./support/tls.ts";
 
 const { dir, env: TLS_ENV, remove } = selfSignedCertificate("echo-tls-");
@@ -50,6 +51,37 @@ for (const entry of ENTRIES) {
       assert.equal(body, "200 ok\n");
     });
 
+    test("a refused handshake over wss://: an HTTP/1.1 client reads 503 and the reason", async () => {
+      const ws = new WsWebSocket(`wss://localhost:${server.port}/?echo_status=503`, { ca });
+      const refusal = await new Promise<string>((resolve, reject) => {
+        ws.on("unexpected-response", (_, response) => {
+          let text = "";
+          response.on("data", (chunk: Buffer) => text += chunk);
+          response.on("end", () => resolve(`${response.statusCode} ${text.trim()}`));
+        });
+        ws.on("open", () => reject(new Error("the handshake was accepted")));
+        ws.on("error", reject);
+      });
+      assert.equal(refusal, "503 refused with 503, as asked by echo_status= (a test knob)");
+    });
+
+    // Deno 2.9.6's client retries any failed HTTP/1.1 wss:// handshake over HTTP/2 and reports only that
+    // attempt's error (denoland/deno#36833, #36704; docs/deploy.md, "Deno's WebSocket client over wss://").
+    test("a refused handshake over wss://: Deno's own WebSocket client reports its HTTP/2 retry, not 503", async () => {
+      const client = (query: string) => runDenoClient(`wss://localhost:${server.port}/${query}`, cert);
+      assert.equal(await client(""), "open", "the same client opens an accepted handshake");
+      const refused = await client("?echo_status=503");
+      assert.doesNotMatch(refused, /503/);
+      assert.match(
+        refused,
+        entry.name === "deno"
+          // Deno.serve offers h2 by ALPN; its HTTP/2 refuses the extended CONNECT.
+          ? /^error: .*stream error received: unspecific protocol error detected$/
+          // Bun.serve offers no ALPN.
+          : /^error: .*Didn't receive h2 alpn, aborting connection$/,
+      );
+    });
+
     test("a missing certificate file stops start-up with status 2 naming the option", async () => {
       const { code, stderr } = await runToExit(entry, {
         env: { ...TLS_ENV, TLS_CERT_FILE: join(dir, "missing.pem") },
@@ -68,3 +100,16 @@ for (const entry of ENTRIES) {
 }
 
 after(() => remove());
+
+/** Runs Deno's WebSocket client (tests/fixtures/deno_ws_client.ts) on `url`, trusting `cert`; its one line. */
+function runDenoClient(url: string, cert: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      `${ROOT}node_modules/.bin/deno`,
+      ["run", "--allow-net", "--cert", cert, `${ROOT}tests/fixtures/deno_ws_client.ts`, url],
+      { cwd: ROOT, timeout: 20_000 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()),
+    )
+  );
+}

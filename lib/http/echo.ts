@@ -19,8 +19,13 @@ export type Multimap = Record<string, string | string[]>;
 /** The request as the echo reports it. */
 export interface EchoedRequest {
   method: string;
-  /** The path as sent, still percent-encoded. */
+  /** The path as sent, still percent-encoded; as the runtime gave it where `pathNote` is present. */
   path: string;
+  /**
+   * Present where the runtime normalises the path before Echo sees it (Bun): how, since the
+   * normalised path cannot show whether the path sent was changed.
+   */
+  pathNote?: string;
   /** The query's parameters, decoded, in order. */
   query: Multimap;
   /**
@@ -44,7 +49,9 @@ export interface EchoedRequest {
 }
 
 /** What the echo reads besides the request. */
-export type EchoContext = Pick<Context, "config" | "logger" | "registry" | "runtime" | "process">;
+export type EchoContext =
+  & Pick<Context, "config" | "logger" | "registry" | "runtime" | "process">
+  & Partial<Pick<Context, "pathNote">>;
 
 /** Answers an echo request; `socketAddress` is the address the runtime saw the request come from. */
 export async function httpEcho(
@@ -88,7 +95,10 @@ export async function httpEcho(
   return done("echo", response, { bytes: body.bytes.byteLength });
 }
 
-/** The path exactly as sent (`new URL` would normalise it): from the first `/` after the authority. */
+/**
+ * The path as the runtime gave it, from the first `/` after the authority: as sent on Deno, where `new URL`
+ * would normalise it; Bun has already resolved its dot segments (`Context.pathNote`).
+ */
 function rawPath(url: string): string {
   const start = url.indexOf("/", url.indexOf("://") + 3);
   if (start < 0) return "/";
@@ -103,11 +113,12 @@ export function describe(
   url: URL,
   bytes: Uint8Array,
   remoteAddress: string,
-  context: Pick<Context, "runtime" | "process">,
+  context: Pick<Context, "runtime" | "process"> & Partial<Pick<Context, "pathNote">>,
 ): EchoedRequest {
   return {
     method: request.method,
     path,
+    ...(context.pathNote ? { pathNote: context.pathNote } : {}),
     query: multimap(url.searchParams),
     headers: multimap(request.headers),
     body: encodeBody(bytes),
@@ -229,6 +240,7 @@ export function renderText(echoed: EchoedRequest): string {
     `Request served by Echo (${process})`,
     ``,
     `${echoed.method} ${echoed.path}${search}`,
+    ...(echoed.pathNote ? [`path note: ${echoed.pathNote}`] : []),
     `client: ${echoed.remoteAddress}${echoed.tls ? " (TLS)" : ""}`,
     ``,
     ...headers,

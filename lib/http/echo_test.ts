@@ -31,6 +31,24 @@ describe("httpEcho", () => {
     assert.equal(body.servedBy.runtime, "Test 1");
   });
 
+  test("a path note the entry declares (Bun) follows the path in JSON and in text; none by default", async () => {
+    const { context } = testContext();
+    const request = () => new Request("http://echo.test/b", { headers: { accept: "text/plain" } });
+    assert.equal(
+      (await (await httpEcho(new Request("http://echo.test/b"), context, PEER)).json()).pathNote,
+      undefined,
+    );
+    assert.doesNotMatch(await (await httpEcho(request(), context, PEER)).text(), /path note/);
+    context.pathNote = "the runtime resolves dot segments";
+    const body = await (await httpEcho(new Request("http://echo.test/b"), context, PEER)).json();
+    assert.deepEqual(Object.keys(body).slice(1, 3), ["path", "pathNote"]);
+    assert.equal(body.pathNote, "the runtime resolves dot segments");
+    assert.match(
+      await (await httpEcho(request(), context, PEER)).text(),
+      /\nGET \/b\npath note: the runtime resolves dot segments\nclient: /,
+    );
+  });
+
   test("TRUST_PROXY: the address comes from the trusted header", async () => {
     const { context } = testContext({ trustProxy: { header: "x-forwarded-for", hops: 1 } });
     const request = new Request("http://echo.test/", {

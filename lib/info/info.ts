@@ -28,6 +28,8 @@ export interface InfoOptions {
   runtime: string;
   config: Readonly<Config>;
   extensions: ExtensionPolicy;
+  /** How the runtime changed the paths before Echo saw them (`Context.pathNote`); absent or null: as sent. */
+  pathNote?: string | null;
   /** Which of several processes or isolates sharing the port answered. */
   process?: ProcessIdentity;
   /** Spaces the answers that list more than {@link FREE_RECORDS} connections. */
@@ -162,7 +164,7 @@ function busy(pace: Pace): Response {
  */
 export async function ownConnections(
   tag: string,
-  options: Pick<InfoOptions, "hub" | "registry" | "extensions" | "config">,
+  options: Pick<InfoOptions, "hub" | "registry" | "extensions" | "pathNote" | "config">,
 ): Promise<{ live: ConnectionRecord[]; recent: ConnectionRecord[] }> {
   const selection = {
     limit: options.config.infoLimit,
@@ -186,7 +188,7 @@ export async function ownConnections(
 export async function record(
   c: Connection | ClosedConnection,
   full: boolean,
-  options: Pick<InfoOptions, "extensions">,
+  options: Pick<InfoOptions, "extensions" | "pathNote">,
 ): Promise<ConnectionRecord> {
   const note = declineReason(c.request.extensions, c.extensions, options.extensions);
   // A digest per record is most of a page's cost when nobody may see it (docs/info.md, "Cost").
@@ -195,6 +197,7 @@ export async function record(
     id: c.id,
     tag: c.tag,
     path: c.path,
+    ...(options.pathNote ? { pathNote: options.pathNote } : {}),
     query: c.query,
     remoteAddress: c.remoteAddress,
     openedAt: new Date(c.openedAt).toISOString(),

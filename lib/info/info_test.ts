@@ -84,6 +84,17 @@ test("/info?tag= shows only that tag's connections, in full", async () => {
   assert.equal(body.live[0].response.accept, "GV9ZWv2AENn5HFPL/OnNHijnKcI=");
 });
 
+test("each record carries the runtime's path note where the entry declares one, and none elsewhere", async () => {
+  const plain = twoConnections();
+  const plainBody = await info("http://echo.test/info?tag=mine", plain);
+  assert.equal("pathNote" in plainBody.live[0], false);
+  const normalised = twoConnections();
+  normalised.pathNote = "the runtime resolves dot segments";
+  const body = await info("http://echo.test/info?tag=mine", normalised);
+  assert.equal(body.live[0].pathNote, "the runtime resolves dot segments");
+  assert.deepEqual(Object.keys(body.live[0]).slice(2, 4), ["path", "pathNote"], "beside the path");
+});
+
 test("a GET /info with handshake headers gets a dry run: accept, protocol, extensions", async () => {
   const headers = {
     "sec-websocket-key": SEED_KEY,

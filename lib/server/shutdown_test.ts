@@ -63,9 +63,11 @@ function shutdownHarness(
 async function runShutDown(
   h: Shutdown,
   stopListening: () => Promise<void> | void = () => {},
+  lingering?: () => number,
 ): Promise<number> {
   try {
     await shutDown(h.context, {
+      lingering,
       stopListening: () => {
         h.steps.push(`stop listening (${h.context.hub.sessions.length} left)`);
         return stopListening();
@@ -138,6 +140,33 @@ describe("shutDown", () => {
       ));
     assert.ok(stopped);
     assert.deepEqual(h.steps, ["close 0", "stop listening (0 left)", "listener closed", "exit 0"]);
+  });
+
+  test("waits for connections the runtime still holds after reporting them closed, with the listener open", async () => {
+    // Bun: the session leaves at once, but the client has not answered the close yet.
+    const h = shutdownHarness(2, "now", { shutdownGraceSeconds: 5 });
+    let held = 2;
+    setTimeout(() => held = 1, 150);
+    setTimeout(() => {
+      h.steps.push("answered");
+      held = 0;
+    }, 300);
+    const start = Date.now();
+    assert.equal(await runShutDown(h, undefined, () => held), 0);
+    assert.ok(Date.now() - start >= 300, `exited after ${Date.now() - start} ms, before the answers`);
+    assert.deepEqual(h.steps, ["close 0", "close 1", "answered", "stop listening (0 left)", "exit 0"]);
+    assert.equal(h.logged.find((e) => e.event === "shutdown complete")?.level, "info");
+  });
+
+  test("gives up on held connections at the end of the grace period, warns with their count, exits 0", async () => {
+    const h = shutdownHarness(1, "now", { shutdownGraceSeconds: 0.3 });
+    const start = Date.now();
+    assert.equal(await runShutDown(h, undefined, () => 1), 0);
+    const took = Date.now() - start;
+    assert.ok(took >= 290 && took < 1500, `exited after ${took} ms, at the grace period's end`);
+    const end = h.logged.find((e) => e.event === "shutdown complete");
+    assert.equal(end?.level, "warn");
+    assert.equal(end?.left, 1);
   });
 
   test("a second signal while draining exits 0 at once without closing again", async () => {

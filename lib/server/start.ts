@@ -38,6 +38,8 @@ export interface Runtime {
   extensions: ExtensionPolicy;
   /** Knobs the runtime cannot offer, each with the reason a refused client reads. */
   unsupportedKnobs?: Partial<Record<KnobParameter, string>>;
+  /** How the runtime changes a request's path before Echo sees it, where it does (`Context.pathNote`). */
+  pathNote?: string;
   /** The channel to the other threads or isolates of this process, where it has any. */
   channel?: FleetChannel;
   /** The shared engine `FLEET_URL` names, reached with the runtime's own client. */
@@ -78,6 +80,7 @@ export function startEcho(settings: Settings, runtime: Runtime, options: ServeOp
     extensions: runtime.extensions,
     pid: runtime.pid,
     unsupportedKnobs: runtime.unsupportedKnobs,
+    pathNote: runtime.pathNote,
   });
   // `deno serve --parallel` announces in one isolate only: the others learn the port from the fleet,
   // so that each one's /info reports the port it serves.

@@ -179,13 +179,23 @@ export class RawClient {
   static open(
     port: number,
     headers: ReadonlyArray<readonly [string, string]>,
-    options: { path?: string; method?: string; version?: string; localAddress?: string } = {},
+    options: {
+      path?: string;
+      method?: string;
+      version?: string;
+      localAddress?: string;
+      /**
+       * Keep this side open when the server ends its own (node:net ends it by default): a client that
+       * never answers a close frame nor hangs up, as a frozen peer would.
+       */
+      allowHalfOpen?: boolean;
+    } = {},
   ): Promise<RawClient> {
     const head = `${options.method ?? "GET"} ${options.path ?? "/"} ${options.version ?? "HTTP/1.1"}\r\n` +
       headers.map(([name, value]) => `${name}: ${value}\r\n`).join("") + "\r\n";
     return new Promise((resolve, reject) => {
       const socket = connect(
-        { port, host: "127.0.0.1", localAddress: options.localAddress },
+        { port, host: "127.0.0.1", localAddress: options.localAddress, allowHalfOpen: options.allowHalfOpen },
         () => socket.write(head),
       );
       let received = Buffer.alloc(0);
