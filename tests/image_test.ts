@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { type Entry, ROOT, type RunningServer, startServer } from "./support/server.ts";
 import { freePort } from "./support/nginx.ts";
-import { closePayload, handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
+import { closePayload, handshakeHeaders, OP, parseClose, RawClient, readyz } from "./support/raw.ts";
 
 const run = promisify(execFile);
 const ENV = { ...process.env, CONTAINERS_CONF: `${ROOT}deploy/containers.conf` };
@@ -190,16 +190,3 @@ describe(
     });
   },
 );
-
-/** `GET /readyz`'s status over a connection of its own, or the error that refused it. */
-async function readyz(port: number): Promise<number | string> {
-  try {
-    const answer = await RawClient.open(port, [["Host", "localhost"], ["Connection", "close"]], {
-      path: "/readyz",
-    });
-    answer.destroy();
-    return answer.response.status;
-  } catch (error) {
-    return String((error as { code?: string }).code ?? error);
-  }
-}

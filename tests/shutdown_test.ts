@@ -4,7 +4,7 @@ import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BINARY_ENTRY } from "./support/binary.ts";
 import { ENTRIES, type Entry, startServer } from "./support/server.ts";
-import { handshakeHeaders, OP, parseClose, RawClient } from "./support/raw.ts";
+import { handshakeHeaders, OP, parseClose, RawClient, readyz } from "./support/raw.ts";
 
 const CONNECTIONS = 50;
 
@@ -109,19 +109,6 @@ for (const { name, entry, args } of DRAINS) {
       client.destroy();
     },
   );
-}
-
-/** `GET /readyz`'s status over a connection of its own, or the error that refused it. */
-async function readyz(port: number): Promise<number | string> {
-  try {
-    const answer = await RawClient.open(port, [["Host", "localhost"], ["Connection", "close"]], {
-      path: "/readyz",
-    });
-    answer.destroy();
-    return answer.response.status;
-  } catch (error) {
-    return String((error as { code?: string }).code ?? error);
-  }
 }
 
 // uWebSockets sets a 4 s timeout on a socket it has sent its close frame on (the ping margin, with Echo's

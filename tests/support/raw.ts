@@ -311,3 +311,16 @@ export function parseClose(payload: Uint8Array): { code: number; reason: string 
     reason: new TextDecoder().decode(payload.subarray(2)),
   };
 }
+
+/** `GET /readyz`'s status over a connection of its own, or the error that refused it. */
+export async function readyz(port: number): Promise<number | string> {
+  try {
+    const answer = await RawClient.open(port, [["Host", "localhost"], ["Connection", "close"]], {
+      path: "/readyz",
+    });
+    answer.destroy();
+    return answer.response.status;
+  } catch (error) {
+    return String((error as { code?: string }).code ?? error);
+  }
+}
