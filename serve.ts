@@ -6,11 +6,15 @@
  * @module
  */
 import { createEcho } from "./deno/echo.ts";
+import { followServeShutdown } from "./deno/server.ts";
 import { readSettings } from "./deno/settings.ts";
 
 const echo = createEcho(
   readSettings("deno serve --parallel --allow-net --allow-env serve.ts", { listen: false }),
 );
+
+// Deno drains on SIGTERM/SIGINT itself; Echo follows, recording what Deno sends.
+followServeShutdown(echo);
 
 // `deno serve` owns the listener: its --port/--host (or DENO_SERVE_ADDRESS) decide the address.
 const ignored = ["PORT", "HOST"].filter((name) => Deno.env.get(name));

@@ -10,7 +10,7 @@ import type { Config } from "../lib/config.ts";
 import type { Connection } from "../lib/connection.ts";
 import type { DeflateMode } from "../lib/deflate.ts";
 import { DROPPED, type Message, type Opening, type Peer, QUEUED, type SendResult } from "../lib/peer.ts";
-import { EchoSession } from "../lib/session.ts";
+import { ABNORMAL, BY_RUNTIME, EchoSession } from "../lib/session.ts";
 import type { Lingering } from "./lingering.ts";
 
 /**
@@ -57,7 +57,7 @@ export function webSocketHandler(config: Config, opening: Opening, lingering: Li
     ping: (ws) => ws.data.session?.heard(),
     pong: (ws) => ws.data.session?.pong(),
     close: (ws, code, reason) => {
-      ws.data.session?.closed(code, reason, { clean: code !== 1006 });
+      ws.data.closed(code, reason);
       // Bun calls this as soon as its close frame is out (uWebSockets' `end()`), not when the client
       // answers; during the drain the connection is looked up until it is gone.
       if (opening.context.hub.draining) lingering.add(ws.data.clientPort);
@@ -137,6 +137,16 @@ export class BunSocket implements Peer {
     // An empty message on an open socket is also 0.
     return size === 0 && this.#ws.readyState === 1 ? 0 : DROPPED;
   }
+  /**
+   * Bun's close callback in RFC 6455's terms: for a close Echo started, Echo's code; for a client's
+   * close frame, its code (1005 without one); 1006 when the TCP connection ended without one. But when
+   * Bun fails a connection itself (a message too big, text not UTF-8, a protocol error) it sends a close
+   * frame of its own (1009, 1007, 1002) and reports 1006 with that frame's reason ("Received …").
+   */
+  closed(code: number, reason: string): void {
+    if (code !== ABNORMAL || !reason.startsWith("Received ")) this.session?.closed(code, reason);
+    else this.session?.closed(bunFailureCode(reason), reason, BY_RUNTIME);
+  }
   bufferedAmount(): number {
     return this.#ws.getBufferedAmount();
   }
@@ -157,3 +167,14 @@ export class BunSocket implements Peer {
   }
 }
 
+
+/**
+ * The code of the close frame Bun sent when it failed a connection, from the reason it reports with
+ * 1006 (uWebSockets' messages): 1009 for a message over `maxPayloadLength` (or inflating past it), 1007
+ * for text that is not UTF-8, 1002 for the other protocol errors (Bun 1.4.5, checked on the wire).
+ */
+function bunFailureCode(reason: string): number {
+  if (reason.startsWith("Received too big message")) return 1009;
+  if (reason === "Received invalid UTF-8") return 1007;
+  return 1002;
+}

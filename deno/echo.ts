@@ -12,12 +12,17 @@ import type { Settings } from "../lib/server/cli.ts";
 import { type Echo, type ServeOptions, startEcho } from "../lib/server/start.ts";
 import { denoKv } from "./kv.ts";
 import { denoRedis } from "./redis.ts";
-import { DENO_MISSING_KNOBS, upgrade } from "./socket.ts";
+import { DENO_MISSING_KNOBS, type DenoOpening, upgrade } from "./socket.ts";
 import { stdoutLines } from "./stdout.ts";
 
 /** Echo's fetch-style handler on Deno, for `Deno.serve` and for `deno serve`'s default export. */
 export interface DenoEcho extends Echo {
   fetch(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
+  /**
+   * To be called just before Deno's own graceful shutdown of the server starts (`server.shutdown()`, or
+   * `deno serve`'s on a signal): from then on Deno closes the open sockets itself.
+   */
+  closedByDeno(): void;
 }
 
 /** Builds the context and handler one isolate serves with. */
@@ -35,11 +40,16 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
     channel: channel as unknown as FleetChannel,
     fleetStore: (url) => url.engine === "kv" ? denoKv(url) : redisStore(denoRedis(url)),
     unref: Deno.unrefTimer,
-    upgrade,
+    // Requests arrive only once the entry serves what this returns, after `opening` below is set.
+    upgrade: (request, connection) => upgrade(request, connection, opening),
   }, options);
+  const opening: DenoOpening = { ...echo.opening, closedByDeno: false };
   const { handler } = echo;
   return {
     ...echo,
     fetch: (request, info) => handler(request, { remoteAddress: info.remoteAddr.hostname })!,
+    closedByDeno() {
+      opening.closedByDeno = true;
+    },
   };
 }

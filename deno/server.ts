@@ -1,6 +1,7 @@
 /**
- * Echo's server on Deno for `deno run` (`main.ts`): `Deno.serve` on the configured address, listening
- * again when the listener fails, and the drain on SIGTERM/SIGINT.
+ * Echo's server on Deno. For `deno run` (`main.ts`): `Deno.serve` on the configured address, listening
+ * again when the listener fails, and the drain on SIGTERM/SIGINT. For `deno serve` (`serve.ts`), where
+ * Deno drains by itself: following that drain.
  *
  * @module
  */
@@ -8,7 +9,7 @@ import type { Settings } from "../lib/server/cli.ts";
 import { internalError } from "../lib/server/handler.ts";
 import type { ServeOptions } from "../lib/server/start.ts";
 import { describeError } from "../lib/log.ts";
-import { createEcho } from "./echo.ts";
+import { createEcho, type DenoEcho } from "./echo.ts";
 
 /**
  * How long after its listener failed Echo listens again. Deno.serve's accept loop ends for good on an
@@ -49,16 +50,55 @@ export function serve(settings: Settings, options: ServeOptions = {}): void {
 
   const stop = () =>
     echo.drain({
-      // A listener that failed has nothing left to stop.
-      stopListening: () => server.shutdown().catch(() => {}),
+      // A listener that failed has nothing left to stop. Deno closes the sockets still open itself.
+      stopListening: () => {
+        echo.closedByDeno();
+        return server.shutdown().catch(() => {});
+      },
       exit: Deno.exit,
     });
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  for (const signal of SIGNALS) {
     try {
       Deno.addSignalListener(signal, stop);
     } catch (error) {
       // Deno Deploy runs isolates without OS signals and may refuse the listener; the platform
       // drains and stops isolates itself there, so serving without a drain is the right outcome.
+      context.logger.log("debug", "no signal listener", { signal, error: String(error) });
+    }
+  }
+}
+
+const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+
+/**
+ * Under `deno serve`, which owns the process: Deno drains on SIGTERM/SIGINT by itself (it stops
+ * listening, closes every WebSocket with `1001 "Server shutting down"` at once and exits 0 once they are
+ * gone; denoland/deno#32862, #35105). Deno lets the module listen to the signals too and calls this
+ * listener first (it was added first), so Echo follows that drain: it refuses upgrades, records the
+ * sockets Deno closes with Deno's close frame, and logs `shutdown` and `shutdown complete` with the
+ * closes by code. Echo cannot send its own close frame first: Deno's shutdown starts in the same turn,
+ * and its frame reaches the socket before any `close()` made here.
+ */
+export function followServeShutdown(echo: DenoEcho): void {
+  const { context } = echo;
+  const begin = () => {
+    // As Deno does with its own: a second signal then ends the process the default way.
+    for (const signal of SIGNALS) Deno.removeSignalListener(signal, begin);
+    echo.closedByDeno();
+    context.hub.draining = true;
+    context.logger.log("info", "shutdown", { live: context.hub.sessions.length, by: "deno serve" });
+    void context.hub.whenEmpty(context.config.shutdownGraceSeconds * 1000).then((clean) => {
+      context.logger.log(clean ? "info" : "warn", "shutdown complete", {
+        left: context.hub.sessions.length,
+        closes: context.registry.closesByCode(),
+      });
+      context.logger.flush();
+    });
+  };
+  for (const signal of SIGNALS) {
+    try {
+      Deno.addSignalListener(signal, begin);
+    } catch (error) {
       context.logger.log("debug", "no signal listener", { signal, error: String(error) });
     }
   }

@@ -6,7 +6,7 @@
  */
 import type { Connection } from "../lib/connection.ts";
 import { type Message, type Opening, type Peer, QUEUED, type SendResult } from "../lib/peer.ts";
-import { EchoSession } from "../lib/session.ts";
+import { ABNORMAL, BY_RUNTIME, CLOSE, EchoSession, NO_STATUS } from "../lib/session.ts";
 import { messageSize } from "../lib/utf8.ts";
 
 /** What Deno's server-side WebSocket has no API for. */
@@ -15,10 +15,25 @@ export const DENO_MISSING_KNOBS = {
   drop_after: "not available on Deno: its WebSocket cannot cut the TCP connection without a close frame",
 };
 
+/**
+ * The close frame Deno's graceful server shutdown sends each open WebSocket: `server.shutdown()`, which
+ * `deno serve` calls on SIGTERM/SIGINT (denoland/deno#32862), sends every upgraded socket
+ * `1001 "Server shutting down"` and cancels its read (denoland/deno#35105), unless the socket's own
+ * close frame already went out. The socket's close event then reports 1005 (no status) and `wasClean`,
+ * whatever the client answered: Deno never reads the answer.
+ */
+export const DENO_SHUTDOWN_CLOSE = { code: CLOSE.GOING_AWAY, reason: "Server shutting down" } as const;
+
+/** What the sockets of one isolate open with: the session's opening, and whether Deno is closing them all. */
+export interface DenoOpening extends Opening {
+  /** Set just before Deno's graceful shutdown of the server starts (`deno/server.ts`). */
+  closedByDeno: boolean;
+}
+
 const ONCE = { once: true };
 
 /** Upgrades an accepted handshake with Deno's native WebSocket; the socket's events reach its session. */
-export function upgrade(request: Request, connection: Connection, opening: Opening): Response {
+export function upgrade(request: Request, connection: Connection, opening: DenoOpening): Response {
   const { context } = opening;
   // Deno pings a silent client at half the idle timeout and closes it with 1001 at the timeout.
   const { socket, response } = Deno.upgradeWebSocket(request, {
@@ -55,11 +70,11 @@ class DenoSocket implements Peer, EventListenerObject {
   #socket: WebSocket;
   #connection: Connection;
   #session: EchoSession | undefined;
-  #opening: Opening;
+  #opening: DenoOpening;
   /** Bytes sent since `bufferedAmount` was last read. */
   #unchecked = 0;
 
-  constructor(socket: WebSocket, connection: Connection, opening: Opening) {
+  constructor(socket: WebSocket, connection: Connection, opening: DenoOpening) {
     this.#socket = socket;
     this.#connection = connection;
     this.#opening = opening;
@@ -76,9 +91,24 @@ class DenoSocket implements Peer, EventListenerObject {
       const { context, wrap } = this.#opening;
       this.#session = new EchoSession(wrap(this), this.#connection, context);
     } else if (event.type === "close") {
-      const { code, reason, wasClean } = event as CloseEvent;
-      this.#session?.closed(code, reason, { clean: wasClean });
+      this.#closed(event as CloseEvent);
     }
+  }
+
+  /**
+   * Deno's close event in RFC 6455's terms. Deno reports code 0 (`wasClean` false) when the TCP
+   * connection ended without a close frame, where RFC 6455 says 1006 (its `new CloseEvent("close")`
+   * without a code, ext/websocket/01_websocket.js); `wasClean` false with a code only after its own idle
+   * timeout sent `1001 "No response from ping frame."`; and 1005 for every socket its graceful server
+   * shutdown closed ({@link DENO_SHUTDOWN_CLOSE}).
+   */
+  #closed({ code, reason, wasClean }: CloseEvent): void {
+    const session = this.#session;
+    if (!session) return;
+    if (!wasClean && code !== 0) session.closed(code, reason, BY_RUNTIME);
+    else if (code === NO_STATUS && this.#opening.closedByDeno) {
+      session.closed(DENO_SHUTDOWN_CLOSE.code, DENO_SHUTDOWN_CLOSE.reason, BY_RUNTIME);
+    } else session.closed(code === 0 ? ABNORMAL : code, reason);
   }
 
   send(message: Message): SendResult {
@@ -100,6 +130,9 @@ class DenoSocket implements Peer, EventListenerObject {
     return true;
   }
   close(code: number, reason: string): void {
+    // Once Deno's shutdown began, its own close frame goes first (`close()` is written a turn later, the
+    // shutdown's at once): Echo's is not sent, and the session records Deno's.
+    if (this.#opening.closedByDeno) throw new Error("Deno is closing this socket itself");
     this.#socket.close(code, reason);
   }
 }

@@ -77,6 +77,14 @@ export class Registry {
     return totals;
   }
 
+  /**
+   * The closes by code as one log field, `code:count` by code (`"1000:3,1001:12"`): what `/metrics`'
+   * `echo_closes_total` says, for a log line written when the listener is about to go.
+   */
+  closesByCode(): string {
+    return [...this.closes].sort(([a], [b]) => a - b).map(([code, n]) => `${code}:${n}`).join(",");
+  }
+
   /** Counts a refused handshake. */
   refusedHandshake(reason: string): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);

@@ -23,6 +23,15 @@ describe("Registry", () => {
     });
   });
 
+  test("closesByCode: the closes by code, in code order, as one log field", () => {
+    const registry = new Registry();
+    assert.equal(registry.closesByCode(), "");
+    for (const code of [1006, 1001, 1001, 1000]) {
+      registry.closed(connect(registry), { code, reason: "", closedBy: "client" });
+    }
+    assert.equal(registry.closesByCode(), "1000:1,1001:2,1006:1");
+  });
+
   test("hands out ids 1, 2, 3, ... per registry", () => {
     const one = new Registry();
     const two = new Registry();

@@ -24,6 +24,25 @@ export const CLOSE = {
 } as const;
 
 /**
+ * The codes RFC 6455 §7.1.5 and §7.4.1 reserve for reporting a close, never sent: the close frame that
+ * ended the connection carried no code (1005), or the TCP connection ended without one (1006).
+ */
+export const NO_STATUS = 1005;
+export const ABNORMAL = 1006;
+
+/** How an adapter reports a close the runtime itself started (its own close frame, not Echo's). */
+export const BY_RUNTIME = { byRuntime: true } as const;
+
+/** A close Echo started: when, and the close frame it asked for (code 1006 for a cut without one). */
+interface OwnClose {
+  since: number;
+  code: number;
+  reason: string;
+  /** Whether the frame was handed to the runtime (on Deno it may wait for the client to pause). */
+  sent: boolean;
+}
+
+/**
  * How often a connection waiting to close checks that its client has read the queued echoes and sent
  * nothing since the last check (a peer that {@link Peer.losesCloseToLateInput}).
  */
@@ -49,7 +68,8 @@ export class EchoSession implements LiveSession {
    */
   #heardSinceSweep = false;
   #pinged = false;
-  #closingSince: number | undefined;
+  /** Set once Echo starts closing: messages from then on are read and ignored. */
+  #closing: OwnClose | undefined;
   /** The `delay` knob's queue, when asked for. */
   #delayed: DelayLine<Message> | undefined;
   /** The knobs' and the closing's timers, cleared when the connection closes (none for a plain echo). */
@@ -97,7 +117,7 @@ export class EchoSession implements LiveSession {
    */
   receive(message: Message): void {
     this.heard();
-    if (this.#closingSince !== undefined) return; // the close frame (sent or waiting) tells the client why
+    if (this.#closing !== undefined) return; // the close frame (sent or waiting) tells the client why
     const counted = this.connection.messagesIn;
     try {
       if (exceedsBytes(message, this.#context.config.maxMessageBytes)) return this.#tooBig(message);
@@ -173,7 +193,7 @@ export class EchoSession implements LiveSession {
 
   /** The runtime queued an echo behind unread ones: stop reading, or close if it cannot. */
   #queued(): void {
-    if (this.#closingSince !== undefined) return;
+    if (this.#closing !== undefined) return;
     if (this.#peer.pause) this.#peer.pause();
     else if (this.#peer.bufferedAmount() > this.#context.config.maxBufferedBytes) {
       this.#overflow("client is not reading its echoes");
@@ -183,7 +203,7 @@ export class EchoSession implements LiveSession {
   #releaseDelayed(message: Message, size: number): void {
     try {
       this.#echoDelayed(message, size);
-      if (this.#closingSince === undefined && this.#peer.bufferedAmount() === 0 && this.#mayRead()) {
+      if (this.#closing === undefined && this.#peer.bufferedAmount() === 0 && this.#mayRead()) {
         this.#peer.resume?.();
       }
     } catch (error) {
@@ -231,30 +251,35 @@ export class EchoSession implements LiveSession {
    * 1011, 1001) comes here. Messages from then on are read and ignored.
    */
   close(code: number, reason: string): void {
-    if (!this.#beginClosing()) return;
-    if (this.#peer.losesCloseToLateInput) this.#closeWhenQuiet(code, reason);
-    else this.#sendClose(code, reason);
+    if (!this.#beginClosing(code, reason)) return;
+    if (this.#peer.losesCloseToLateInput) this.#closeWhenQuiet();
+    else this.#sendClose();
   }
 
   /** Marks the session closing and stops its knobs; false when it already was closing. */
-  #beginClosing(): boolean {
-    if (this.#closingSince !== undefined) return false;
-    this.#closingSince = Date.now();
+  #beginClosing(code: number, reason: string): boolean {
+    if (this.#closing !== undefined) return false;
+    this.#closing = { since: Date.now(), code, reason, sent: false };
     this.#stopKnobs();
     return true;
   }
 
-  #sendClose(code: number, reason: string): void {
+  #sendClose(): void {
+    const closing = this.#closing!;
+    // Before the call: Bun reports the close from within it.
+    closing.sent = true;
     try {
-      this.#peer.close(code, reason);
+      this.#peer.close(closing.code, closing.reason);
     } catch {
-      // The socket is already closing or gone; its close event still reaches closed().
+      // The socket is already closing or gone (or its runtime is closing it): its close event still
+      // reaches closed(), with the close that did go over the wire.
+      closing.sent = false;
     }
   }
 
   keepalive(now: number, idleMs: number): void {
-    if (this.#closingSince !== undefined) {
-      if (now - this.#closingSince > CLOSE_TIMEOUT_MS) this.#peer.terminate?.();
+    if (this.#closing !== undefined) {
+      if (now - this.#closing.since > CLOSE_TIMEOUT_MS) this.#peer.terminate?.();
       return;
     }
     if (this.#heardSinceSweep) {
@@ -279,7 +304,7 @@ export class EchoSession implements LiveSession {
 
   /** Cuts the TCP connection without a close frame (the `drop_after` knob). */
   #drop(): void {
-    if (this.#beginClosing()) this.#peer.terminate?.();
+    if (this.#beginClosing(ABNORMAL, "")) this.#peer.terminate?.();
   }
 
   #schedule(timer: ReturnType<typeof setTimeout>): void {
@@ -293,14 +318,27 @@ export class EchoSession implements LiveSession {
     this.#delayed?.clear();
   }
 
-  /** Records the end of the connection; called by the entry when the socket closes (again: ignored). */
-  closed(code: number, reason: string, options: { clean: boolean }): void {
+  /**
+   * Records the end of the connection; called by the adapter when the socket closes (again: ignored),
+   * with the close in RFC 6455's terms: the code and reason of the client's close frame ({@link NO_STATUS}
+   * when it carried no code), or {@link ABNORMAL} when the TCP connection ended without one; with
+   * {@link BY_RUNTIME} when the runtime sent a close frame of its own, which the code and reason then are.
+   *
+   * What is recorded is the close frame that went over the wire first: Echo's own when Echo sent one
+   * (runtimes report the client's answer instead, or their own code), the runtime's, or the client's;
+   * 1006 when none did, by `server` when Echo cut the connection (or its frame was lost), else `network`.
+   */
+  closed(code: number, reason: string, options: { byRuntime?: boolean } = {}): void {
     if (!this.#context.hub.remove(this)) return;
-    const closedBy: Closing["closedBy"] = this.#closingSince !== undefined
-      ? "server"
-      : options.clean
-      ? "client"
-      : "network";
+    const own = this.#closing;
+    let closedBy: Closing["closedBy"];
+    if (own?.sent) {
+      closedBy = "server";
+      // A runtime that reports no close frame at all lost Echo's (docs/limits.md, "Close frames on Deno").
+      if (code !== ABNORMAL) ({ code, reason } = own);
+    } else if (options.byRuntime) closedBy = "server";
+    else if (code !== ABNORMAL) closedBy = "client";
+    else closedBy = own?.code === ABNORMAL ? "server" : "network";
     const connection = this.connection;
     this.#stopKnobs();
     this.#context.registry.closed(connection, { code, reason, closedBy });
@@ -339,7 +377,7 @@ export class EchoSession implements LiveSession {
    * pauses or never reads gets it after the idle timeout (at least CLOSE_TIMEOUT_MS), and then may
    * see only the TCP connection end.
    */
-  #closeWhenQuiet(code: number, reason: string): void {
+  #closeWhenQuiet(): void {
     const deadline = Date.now() + Math.max(this.#context.config.idleTimeoutSeconds * 1000, CLOSE_TIMEOUT_MS);
     this.#heardSinceSweep = false;
     const poll = setInterval(() => {
@@ -347,7 +385,7 @@ export class EchoSession implements LiveSession {
       this.#heardSinceSweep = false;
       if (!quiet && Date.now() < deadline) return;
       clearInterval(poll);
-      this.#sendClose(code, reason);
+      this.#sendClose();
     }, DRAIN_POLL_MS);
     this.#schedule(poll);
   }

@@ -7,7 +7,7 @@ import { captureConnection, type Connection, receivedTraffic, sentTraffic } from
 import type { Context } from "./context.ts";
 import type { Knobs } from "./knobs.ts";
 import type { Registry, Totals } from "./registry.ts";
-import { CLOSE, CLOSE_TIMEOUT_MS, DRAIN_POLL_MS, EchoSession } from "./session.ts";
+import { ABNORMAL, BY_RUNTIME, CLOSE, CLOSE_TIMEOUT_MS, DRAIN_POLL_MS, EchoSession } from "./session.ts";
 import { DROPPED, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
 import { messageSize } from "./utf8.ts";
 import { type LoggedEvent, type TestContext, testContext } from "./testing_context.ts";
@@ -171,7 +171,7 @@ describe("EchoSession: echo", () => {
     assert.deepEqual(sentTraffic(connection), { messages: 2, bytes: 12 });
     assert.deepEqual(totals(context).received, { messages: 2, bytes: 12 });
     assert.deepEqual(totals(context).sent, { messages: 2, bytes: 12 });
-    session.closed(1000, "", { clean: true });
+    session.closed(1000, "");
     assert.deepEqual(totals(context).received, { messages: 2, bytes: 12 }, "still counted once closed");
     assert.deepEqual(totals(context).sent, { messages: 2, bytes: 12 });
   });
@@ -197,7 +197,7 @@ describe("EchoSession: receiveOwned", () => {
     assert.equal(message.buffer.detached, false);
     await sleep(60);
     assert.deepEqual(peer.sends.map(({ message }) => message), [new Uint8Array(64 * 1024).fill(7)]);
-    session.closed(1000, "", { clean: true });
+    session.closed(1000, "");
   });
 });
 
@@ -314,7 +314,7 @@ describe("EchoSession: flow control", () => {
     assert.equal(peer.closes[0].code, 1008);
     assert.match(peer.closes[0].reason, /send buffer limit exceeded/);
     assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
-    session.closed(1008, peer.closes[0].reason, { clean: true });
+    session.closed(1008, peer.closes[0].reason);
   });
 
   test("a session waiting for its queue to drain closes after the idle timeout if it never does", {
@@ -330,7 +330,7 @@ describe("EchoSession: flow control", () => {
     await sleep(CLOSE_TIMEOUT_MS + DRAIN_POLL_MS * 4);
     assert.equal(peer.closes.length, 1, "closed at the deadline although the queue never drained");
     assert.equal(peer.closes[0].code, 1008);
-    session.closed(1006, "", { clean: false });
+    session.closed(1006, "");
   });
 
   test('"dropped" closes with 1008 (at once unless late input loses it), logs, and counts no echo', async () => {
@@ -348,7 +348,7 @@ describe("EchoSession: flow control", () => {
       assert.ok(reasonBytes(peer.closes[0].reason) <= 123);
       assert.deepEqual(peer.calls, [], "a drop is not backpressure: no pause");
       assert.equal(events.find((e) => e.event === "overflow")?.level, "warn");
-      session.closed(1008, "", { clean: true });
+      session.closed(1008, "");
     }
   });
 });
@@ -372,7 +372,7 @@ describe("EchoSession: closing where late input loses the close frame (Deno)", (
     assert.deepEqual(receivedTraffic(connection), { messages: 1, bytes: 3 });
     await sleep(DRAIN_POLL_MS * 3);
     assert.deepEqual(peer.closes, [{ code: 4001, reason: "bye" }]);
-    session.closed(4001, "bye", { clean: true });
+    session.closed(4001, "bye");
   });
 
   test("a client that never pauses gets the close frame at the deadline", { timeout: 15_000 }, async () => {
@@ -387,14 +387,14 @@ describe("EchoSession: closing where late input loses the close frame (Deno)", (
     } finally {
       clearInterval(flood);
     }
-    session.closed(1006, "", { clean: false });
+    session.closed(1006, "");
   });
 
   test("a second close while waiting changes nothing; closed() stops the wait", async () => {
     const { peer, session } = setup({ peer: new LateInputPeer() });
     session.close(1008, "first");
     session.close(1001, "second");
-    session.closed(1006, "", { clean: false });
+    session.closed(1006, "");
     await sleep(DRAIN_POLL_MS * 3);
     assert.deepEqual(peer.closes, [], "the socket is gone: no close frame to send");
   });
@@ -535,7 +535,7 @@ describe("EchoSession: closed()", () => {
     const { context, registry, connection, session, events } = setup();
     session.receive("abc");
     session.close(1001, "going away");
-    session.closed(1001, "going away", { clean: true });
+    session.closed(1001, "going away");
     assert.equal(context.hub.sessions.length, 0);
     assert.equal(registry.recent.length, 1);
     const closed = registry.recent[0];
@@ -569,7 +569,7 @@ describe("EchoSession: closed()", () => {
     const { peer, registry, session } = setup();
     peer.failSend = new Error("boom");
     session.receive("x");
-    session.closed(1011, "internal error", { clean: true });
+    session.closed(1011, "internal error");
     const closed = registry.recent[0];
     assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1011, "internal error", "server"]);
   });
@@ -577,35 +577,108 @@ describe("EchoSession: closed()", () => {
   test('an oversize message is closedBy "server" with 1009', () => {
     const { registry, session } = setup({ config: { maxMessageBytes: 1 } });
     session.receive("xx");
-    session.closed(1009, "too big", { clean: true });
+    session.closed(1009, "too big");
     assert.equal(registry.recent[0].closedBy, "server");
   });
 
   test('a server close that ends uncleanly is still closedBy "server"', () => {
     const { registry, session } = setup();
     session.close(1000, "");
-    session.closed(1006, "", { clean: false });
+    session.closed(1006, "");
     assert.equal(registry.recent[0].closedBy, "server");
   });
 
   test('a clean close the server did not start records closedBy "client"', () => {
     const { registry, session } = setup();
-    session.closed(1000, "bye", { clean: true });
+    session.closed(1000, "bye");
     const closed = registry.recent[0];
     assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1000, "bye", "client"]);
   });
 
   test('an unclean end the server did not start records closedBy "network"', () => {
     const { registry, session } = setup();
-    session.closed(1006, "", { clean: false });
+    session.closed(1006, "");
     const closed = registry.recent[0];
     assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1006, "", "network"]);
   });
 
+  test("records the close frame Echo sent, whatever the runtime reports of the answer", () => {
+    const { peer, registry, session, events } = setup();
+    session.close(4002, "bye from echo");
+    assert.equal(peer.closes.length, 1);
+    // Deno reports the client's answer: here a close frame without a code.
+    session.closed(1005, "");
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [4002, "bye from echo", "server"]);
+    assert.equal(registry.closes.get(4002), 1);
+    assert.equal(registry.closes.get(1005), undefined);
+    const close = events.find((e) => e.event === "close")!;
+    assert.deepEqual([close.code, close.reason, close.closedBy], [4002, "bye from echo", "server"]);
+  });
+
+  test("a close frame of Echo's that the runtime lost (it reports 1006) is recorded as 1006 by the server", () => {
+    const { registry, session } = setup();
+    session.close(1001, "going away");
+    session.closed(ABNORMAL, "");
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1006, "", "server"]);
+  });
+
+  test("a runtime that reports the close from within close() (Bun) gets Echo's frame recorded", () => {
+    const { peer, registry, session } = setup();
+    peer.close = (code, reason) => {
+      peer.closes.push({ code, reason });
+      session.closed(code, reason);
+    };
+    session.close(4003, "reported at once");
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [4003, "reported at once", "server"]);
+  });
+
+  test("a close the runtime sent itself is recorded with its code and reason, by the server", () => {
+    const { registry, session } = setup();
+    session.closed(1001, "Server shutting down", BY_RUNTIME);
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1001, "Server shutting down", "server"]);
+  });
+
+  test("a close Echo asked for but the peer refused (its runtime was closing it) records the runtime's", () => {
+    const { peer, registry, session } = setup();
+    peer.failClose = new Error("the runtime is closing this socket itself");
+    session.close(1001, "server shutting down");
+    session.closed(1001, "Server shutting down", BY_RUNTIME);
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1001, "Server shutting down", "server"]);
+  });
+
+  test("a client's close frame that came before Echo's (still waiting for a quiet client) is the client's", () => {
+    const { peer, registry, session } = setup({ peer: new LateInputPeer() });
+    session.close(1001, "going away");
+    assert.equal(peer.closes.length, 0, "Deno's close frame waits for the client to pause");
+    session.closed(4001, "client first");
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [4001, "client first", "client"]);
+  });
+
+  test("a TCP end while Echo's close frame still waits is the network's, with 1006", () => {
+    const { registry, session } = setup({ peer: new LateInputPeer() });
+    session.close(1001, "going away");
+    session.closed(ABNORMAL, "");
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1006, "", "network"]);
+  });
+
+  test("a close frame without a code from the client is 1005, by the client", () => {
+    const { registry, session } = setup();
+    session.closed(1005, "");
+    const closed = registry.recent[0];
+    assert.deepEqual([closed.code, closed.reason, closed.closedBy], [1005, "", "client"]);
+  });
+
   test("a second closed() is ignored: one recent record, one log line", () => {
     const { registry, session, events } = setup();
-    session.closed(1000, "bye", { clean: true });
-    session.closed(1006, "", { clean: false });
+    session.closed(1000, "bye");
+    session.closed(1006, "");
     assert.deepEqual(registry.recent.map((c) => c.code), [1000]);
     assert.equal(registry.totals([]).connections, 1);
     assert.equal(events.filter((e) => e.event === "close").length, 1);
@@ -616,9 +689,9 @@ describe("EchoSession: closed()", () => {
     const { context, session } = first;
     const second = setup({ on: first }).session;
     const empty = context.hub.whenEmpty(60_000);
-    session.closed(1000, "", { clean: true });
+    session.closed(1000, "");
     assert.equal(context.hub.sessions.length, 1);
-    second.closed(1000, "", { clean: true });
+    second.closed(1000, "");
     assert.equal(await empty, true);
   });
 });
@@ -632,8 +705,8 @@ describe("EchoSession: isolation", () => {
     two.session.receive("y");
     assert.deepEqual(two.peer.closes, []);
     assert.deepEqual(two.peer.sends, [{ message: "y", compress: false }]);
-    one.session.closed(1011, "internal error", { clean: true });
-    two.session.closed(1000, "", { clean: true });
+    one.session.closed(1011, "internal error");
+    two.session.closed(1000, "");
     const registry = one.registry;
     assert.deepEqual(registry.recent.map((c) => [c.id, c.closedBy]), [[1, "server"], [2, "client"]]);
     assert.equal(registry.totals([]).connections, 2);

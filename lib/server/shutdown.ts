@@ -43,6 +43,8 @@ export async function shutDown(context: Context, options: ShutdownOptions): Prom
   const lingering = options.lingering?.() ?? 0;
   context.logger.log(clean ? "info" : "warn", "shutdown complete", {
     left: context.hub.sessions.length + lingering,
+    // What /metrics' echo_closes_total would say, now that the listener is about to go.
+    closes: context.registry.closesByCode(),
   });
   await Promise.race([options.stopListening(), new Promise((resolve) => setTimeout(resolve, 1000))]);
   // The other members stop waiting for this one's answers at once rather than after a heartbeat.
