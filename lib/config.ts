@@ -3,82 +3,17 @@
  * Flags win over the environment, which wins over the defaults. Every option has both forms:
  * `MAX_MESSAGE_BYTES=1024` or `--max-message-bytes 1024`.
  *
+ * Each option is declared once, in {@link OPTIONS}: its variable, its `--help` line, its parser and its
+ * default. The {@link Config} type, {@link DEFAULTS}, {@link parseConfig} and {@link helpText} all come
+ * from that table.
+ *
  * @module
  */
 
-import { parseTrustProxy, type TrustProxy } from "./client_address.ts";
-import { DEFLATE_MODES, type DeflateMode } from "./deflate.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
-import { type FleetUrl, parseFleetUrl, redactFleetUrl } from "./fleet_url.ts";
-
-/** `public`: other connections without address, tag or identifying headers; `full`: everything. */
-export type InfoDetails = "public" | "full";
-
-/** Log output formats; `auto` means pretty on a terminal, JSON otherwise. */
-export type LogFormat = "json" | "pretty" | "auto";
-
-/** Everything an entry needs to start serving. */
-export interface Config {
-  /** TCP port; 0 asks the OS for a free one (tests use it). */
-  port: number;
-  /** Interface to bind. */
-  host: string;
-  /** permessage-deflate compressor Bun negotiates with (Deno cannot deflate). */
-  deflate: DeflateMode;
-  /** What `/info` shows of other clients' connections. */
-  infoDetails: InfoDetails;
-  /** Most connections `/info` lists per page in each of its lists (live, recent); `limit=` asks for fewer. */
-  infoLimit: number;
-  /** Largest message accepted, after decompression; larger ones close the connection with 1009. */
-  maxMessageBytes: number;
-  /** Largest amount of echo data queued for one client that does not read. */
-  maxBufferedBytes: number;
-  /** Seconds a client may stay silent (pings unanswered) before it is closed; 0 disables. */
-  idleTimeoutSeconds: number;
-  /** Live connections beyond which upgrades are refused with 503. */
-  maxConnections: number;
-  /** Origins a browser upgrade may come from; `null` allows any. */
-  allowedOrigins: string[] | null;
-  /** Seconds shutdown waits for closing handshakes. */
-  shutdownGraceSeconds: number;
-  tlsCertFile: string | null;
-  tlsKeyFile: string | null;
-  logFormat: LogFormat;
-  logLevel: LogLevel;
-  /** The forwarding header the reverse proxy in front writes; `null`: such headers are ignored. */
-  trustProxy: TrustProxy | null;
-  /** Bun: processes sharing the port with reusePort; 0 means one per core. */
-  workers: number;
-  /** Whether a WebSocket URL's query may ask for test knobs (`?echo_delay=200`); `off` refuses them. */
-  knobs: "on" | "off";
-  /** The shared engine replicas find each other's connections through; `null`: this process alone. */
-  fleetUrl: FleetUrl | null;
-}
-
-const MIB = 1024 * 1024;
-
-/** The settings Echo starts with when nothing overrides them. */
-export const DEFAULTS: Readonly<Config> = {
-  port: 8181,
-  host: "0.0.0.0",
-  deflate: "shared",
-  infoDetails: "public",
-  infoLimit: 25,
-  maxMessageBytes: 16 * MIB,
-  maxBufferedBytes: 16 * MIB,
-  idleTimeoutSeconds: 120,
-  maxConnections: 10_000,
-  allowedOrigins: null,
-  shutdownGraceSeconds: 10,
-  tlsCertFile: null,
-  tlsKeyFile: null,
-  logFormat: "auto",
-  logLevel: "info",
-  trustProxy: null,
-  workers: 1,
-  knobs: "on",
-  fleetUrl: null,
-};
+import { parseTrustProxy } from "./client_address.ts";
+import { DEFLATE_MODES } from "./deflate.ts";
+import { LOG_LEVELS } from "./log.ts";
+import { parseFleetUrl, redactFleetUrl } from "./fleet_url.ts";
 
 /** A value that cannot be used; `message` is one line naming the option. */
 export class ConfigError extends Error {
@@ -88,16 +23,40 @@ export class ConfigError extends Error {
 /** The environment variables Echo reads. */
 export type Env = Record<string, string | undefined>;
 
+/** Returns the value, or throws an Error whose message says what was expected. */
 type Parse<T> = (raw: string) => T;
 
-interface Option<K extends keyof Config = keyof Config> {
-  env: string;
-  key: K;
-  meaning: string;
-  /** Returns the value, or throws an Error whose message says what was expected. */
-  parse: Parse<Config[K]>;
+/** One option: where it is read from, what `--help` says of it, how it is parsed, and its default. */
+export interface Option<T> {
+  /** The environment variable; the flag is {@link flagOf} it. */
+  readonly env: string;
+  /** What `--help` says it does. */
+  readonly meaning: string;
+  readonly parse: Parse<T>;
+  readonly default: T;
   /** How a bad value is quoted in the error (a URL's password must not be). */
-  quote?: (raw: string) => string;
+  readonly quote?: (raw: string) => string;
+}
+
+/** An option whose default is `value`. */
+function option<T>(
+  env: string,
+  meaning: string,
+  parse: Parse<T>,
+  value: NoInfer<T>,
+  quote?: (raw: string) => string,
+): Option<T> {
+  return { env, meaning, parse, default: value, quote };
+}
+
+/** An option that is unset (`null`) by default. */
+function unset<T>(
+  env: string,
+  meaning: string,
+  parse: Parse<T>,
+  quote?: (raw: string) => string,
+): Option<T | null> {
+  return { env, meaning, parse, default: null, quote };
 }
 
 function integer(min: number, max: number): Parse<number> {
@@ -111,10 +70,11 @@ function integer(min: number, max: number): Parse<number> {
 
 const workers: Parse<number> = (raw) => raw === "auto" ? 0 : integer(0, 1024)(raw);
 
-function oneOf<T extends string>(values: readonly T[]): Parse<T> {
+function oneOf<const T extends string>(values: readonly T[]): Parse<T> {
   return (raw) => {
-    if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(", ")}`);
-    return raw as T;
+    const value = values.find((v) => v === raw);
+    if (value === undefined) throw new Error(`expected one of ${values.join(", ")}`);
+    return value;
   };
 }
 
@@ -135,114 +95,147 @@ const origins: Parse<string[]> = (raw) => {
   return list;
 };
 
-function option<K extends keyof Config>(
-  env: string,
-  key: K,
-  meaning: string,
-  parse: Parse<Config[K]>,
-  quote?: (raw: string) => string,
-): Option {
-  return { env, key, meaning, parse, quote } as unknown as Option;
-}
+const MIB = 1024 * 1024;
 
-/** Every option, in the order `--help` lists them. */
-export const OPTIONS: readonly Option[] = [
-  option("PORT", "port", "TCP port to listen on (0 picks a free port)", integer(0, 65535)),
-  option("HOST", "host", "interface to bind", word("a host name or address")),
-  option(
+const TABLE = {
+  /** TCP port; 0 asks the OS for a free one (tests use it). */
+  port: option("PORT", "TCP port to listen on (0 picks a free port)", integer(0, 65535), 8181),
+  /** Interface to bind. */
+  host: option("HOST", "interface to bind", word("a host name or address"), "0.0.0.0"),
+  /** permessage-deflate compressor Bun negotiates with (Deno cannot deflate). */
+  deflate: option(
     "DEFLATE",
-    "deflate",
     `permessage-deflate on Bun: ${DEFLATE_MODES.join(", ")}`,
     oneOf(DEFLATE_MODES),
+    "shared",
   ),
-  option(
+  /** What `/info` shows of other clients' connections. */
+  infoDetails: option(
     "INFO_DETAILS",
-    "infoDetails",
     "what /info shows of other clients: public, full",
     oneOf(["public", "full"]),
+    "public",
   ),
-  option(
+  /** Most connections `/info` lists per page in each of its lists (live, recent); `limit=` asks for fewer. */
+  infoLimit: option(
     "INFO_LIMIT",
-    "infoLimit",
     "most connections per /info page, in each of live and recent",
     integer(1, 1000),
+    25,
   ),
-  option(
+  /** Largest message accepted, after decompression; larger ones close the connection with 1009. */
+  maxMessageBytes: option(
     "MAX_MESSAGE_BYTES",
-    "maxMessageBytes",
     "largest message accepted; larger closes with 1009",
     integer(0, 2 ** 32 - 1),
+    16 * MIB,
   ),
-  option(
+  /** Largest amount of echo data queued for one client that does not read. */
+  maxBufferedBytes: option(
     "MAX_BUFFERED_BYTES",
-    "maxBufferedBytes",
     "queued echo bytes per slow reader: Bun pauses, Deno closes 1008",
     integer(1024, 2 ** 32 - 1),
+    16 * MIB,
   ),
-  option(
+  /** Seconds a client may stay silent (pings unanswered) before it is closed; 0 disables. */
+  idleTimeoutSeconds: option(
     "IDLE_TIMEOUT_SECONDS",
-    "idleTimeoutSeconds",
     "silence before a client is closed, 1001 (pinged at half); 0: off",
     integer(0, 960),
+    120,
   ),
-  option(
+  /** Live connections beyond which upgrades are refused with 503. */
+  maxConnections: option(
     "MAX_CONNECTIONS",
-    "maxConnections",
     "live connections beyond which upgrades get 503",
     integer(1, 1_000_000),
+    10_000,
   ),
-  option(
+  /** Origins a browser upgrade may come from; `null` allows any. */
+  allowedOrigins: unset(
     "ALLOWED_ORIGINS",
-    "allowedOrigins",
     "comma list of browser origins allowed, WebSocket and CORS (unset: any)",
     origins,
   ),
-  option(
+  /** Seconds shutdown waits for closing handshakes. */
+  shutdownGraceSeconds: option(
     "SHUTDOWN_GRACE_SECONDS",
-    "shutdownGraceSeconds",
     "wait for closing handshakes on SIGTERM/SIGINT",
     integer(0, 600),
+    10,
   ),
-  option(
+  tlsCertFile: unset(
     "TLS_CERT_FILE",
-    "tlsCertFile",
     "PEM certificate: serve wss:// and https:// (with TLS_KEY_FILE)",
     word("a file path"),
   ),
-  option("TLS_KEY_FILE", "tlsKeyFile", "PEM private key for TLS_CERT_FILE", word("a file path")),
-  option(
+  tlsKeyFile: unset("TLS_KEY_FILE", "PEM private key for TLS_CERT_FILE", word("a file path")),
+  /** Log output format; `auto` means pretty on a terminal, JSON otherwise. */
+  logFormat: option(
     "LOG_FORMAT",
-    "logFormat",
     "json, pretty, or auto (pretty on a terminal)",
-    oneOf(["json", "pretty", "auto"] as const),
+    oneOf(["json", "pretty", "auto"]),
+    "auto",
   ),
-  option("LOG_LEVEL", "logLevel", "debug, info, warn or error", oneOf(LOG_LEVELS)),
-  option(
+  logLevel: option("LOG_LEVEL", "debug, info, warn or error", oneOf(LOG_LEVELS), "info"),
+  /** The forwarding header the reverse proxy in front writes; `null`: such headers are ignored. */
+  trustProxy: option(
     "TRUST_PROXY",
-    "trustProxy",
     "client address from proxy header: x-forwarded-for, forwarded[:HOPS]",
     parseTrustProxy,
+    null,
   ),
-  option(
+  /** Bun: processes sharing the port with reusePort; 0 means one per core. */
+  workers: option(
     "WORKERS",
-    "workers",
     "Bun: processes sharing the port, 0 = all cores (Deno: deno serve --parallel)",
     workers,
+    1,
   ),
-  option(
+  /** Whether a WebSocket URL's query may ask for test knobs (`?echo_delay=200`); `off` refuses them. */
+  knobs: option(
     "KNOBS",
-    "knobs",
     "test knobs (?echo_delay=200) for WebSocket, HTTP echo, SSE: on, or off (403)",
-    oneOf(["on", "off"] as const),
+    oneOf(["on", "off"]),
+    "on",
   ),
-  option(
+  /** The shared engine replicas find each other's connections through; `null`: this process alone. */
+  fleetUrl: unset(
     "FLEET_URL",
-    "fleetUrl",
     "replicas share /info through redis://[user:pass@]host:port[/db] or kv:[path]",
     parseFleetUrl,
     redactFleetUrl,
   ),
-];
+};
+
+/** Everything an entry needs to start serving: one value per option, of the type its parser gives. */
+export type Config = { -readonly [K in keyof typeof TABLE]: (typeof TABLE)[K]["default"] };
+
+/** The name of one option, as a key of {@link Config}. */
+export type OptionKey = keyof Config;
+
+/**
+ * Every option, in the order `--help` lists them (and `/info` shows the configuration). Typed by
+ * {@link Config} so that `OPTIONS[key]` parses to `Config[key]` for any key.
+ */
+export const OPTIONS: { readonly [K in OptionKey]: Option<Config[K]> } = TABLE;
+
+/** The options' keys, in the table's order. */
+const KEYS = Object.keys(OPTIONS) as OptionKey[];
+
+/** `public`: other connections without address, tag or identifying headers; `full`: everything. */
+export type InfoDetails = Config["infoDetails"];
+
+/** Log output formats; `auto` means pretty on a terminal, JSON otherwise. */
+export type LogFormat = Config["logFormat"];
+
+/** A whole configuration from one value per option, in the table's order. */
+function perOption(value: <K extends OptionKey>(key: K) => Config[K]): Config {
+  return Object.fromEntries(KEYS.map((key) => [key, value(key)])) as Config;
+}
+
+/** The settings Echo starts with when nothing overrides them. */
+export const DEFAULTS: Readonly<Config> = perOption((key) => OPTIONS[key].default);
 
 /** The flag that sets the option read from `env`: `MAX_MESSAGE_BYTES` → `--max-message-bytes`. */
 export function flagOf(env: string): string {
@@ -251,15 +244,17 @@ export function flagOf(env: string): string {
 
 function show(value: unknown): string {
   if (value === null) return "unset";
-  if (typeof value === "object" && "header" in value) return `${value.header}:${(value as TrustProxy).hops}`;
+  if (typeof value === "object" && "header" in value && "hops" in value) {
+    return `${value.header}:${value.hops}`;
+  }
   return Array.isArray(value) ? value.join(",") : String(value);
 }
 
 /** The text `--help` prints: every option with its flag, variable and default. */
 export function helpText(program: string): string {
-  const rows = OPTIONS.flatMap((o) => [
-    `  ${flagOf(o.env)} <value>`,
-    `      ${o.env}: ${o.meaning} (default ${show(DEFAULTS[o.key])})`,
+  const rows = KEYS.flatMap((key) => [
+    `  ${flagOf(OPTIONS[key].env)} <value>`,
+    `      ${OPTIONS[key].env}: ${OPTIONS[key].meaning} (default ${show(OPTIONS[key].default)})`,
   ]);
   return [
     `Echo: a WebSocket echo server.`,
@@ -274,9 +269,11 @@ export function helpText(program: string): string {
   ].join("\n");
 }
 
-function apply(config: Config, option: Option, raw: string, source: string): void {
+/** The option's value from `raw`, or a ConfigError naming `source` and quoting `raw`. */
+function read<K extends OptionKey>(key: K, raw: string, source: string): Config[K] {
+  const option = OPTIONS[key];
   try {
-    (config as unknown as Record<string, unknown>)[option.key] = option.parse(raw);
+    return option.parse(raw);
   } catch (error) {
     const quoted = option.quote ? option.quote(raw) : raw;
     throw new ConfigError(`${source}: ${(error as Error).message}, got ${JSON.stringify(quoted)}`);
@@ -291,23 +288,23 @@ function apply(config: Config, option: Option, raw: string, source: string): voi
  */
 export function parseConfig(args: readonly string[], env: Env): Config | "help" {
   if (args.includes("--help") || args.includes("-h")) return "help";
-  const flags = new Map<Option, [string, string]>();
+  const flags = new Map<OptionKey, [string, string]>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const equals = arg.indexOf("=");
     const flag = equals < 0 ? arg : arg.slice(0, equals);
-    const option = OPTIONS.find((o) => flagOf(o.env) === flag);
-    if (!option) throw new ConfigError(`${flag}: unknown option (see --help)`);
+    const key = KEYS.find((k) => flagOf(OPTIONS[k].env) === flag);
+    if (!key) throw new ConfigError(`${flag}: unknown option (see --help)`);
     const raw = equals < 0 ? args[++i] : arg.slice(equals + 1);
     if (raw === undefined) throw new ConfigError(`${flag}: missing value`);
-    flags.set(option, [raw, flag]);
+    flags.set(key, [raw, flag]);
   }
-  const config: Config = { ...DEFAULTS };
-  for (const option of OPTIONS) {
-    const [raw, source] = flags.get(option) ?? [env[option.env], option.env];
+  const config = perOption((key) => {
+    const [raw, source] = flags.get(key) ?? [env[OPTIONS[key].env], OPTIONS[key].env];
     // An empty variable counts as unset; an empty flag value is a mistake the parser reports.
-    if (raw !== undefined && (raw !== "" || flags.has(option))) apply(config, option, raw, source);
-  }
+    if (raw !== undefined && (raw !== "" || flags.has(key))) return read(key, raw, source);
+    return OPTIONS[key].default;
+  });
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
     throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither");
   }

@@ -66,8 +66,9 @@ describe("OPTIONS and flagOf", () => {
   });
 
   test("every Config key has exactly one option, and every variable is distinct", () => {
-    assert.deepEqual(OPTIONS.map((o) => o.key).sort(), Object.keys(DEFAULTS).sort());
-    assert.equal(new Set(OPTIONS.map((o) => o.env)).size, OPTIONS.length);
+    assert.deepEqual(Object.keys(OPTIONS).sort(), Object.keys(DEFAULTS).sort());
+    const options = Object.values(OPTIONS);
+    assert.equal(new Set(options.map((o) => o.env)).size, options.length);
   });
 });
 
@@ -366,7 +367,7 @@ describe("helpText", () => {
   });
 
   test("lists every option with its flag, variable and default", () => {
-    for (const option of OPTIONS) {
+    for (const option of Object.values(OPTIONS)) {
       const at = lines.indexOf(`  ${flagOf(option.env)} <value>`);
       assert.ok(at >= 0, `${flagOf(option.env)} is listed`);
       assert.ok(lines[at + 1].startsWith(`      ${option.env}: `), lines[at + 1]);

@@ -1,7 +1,8 @@
 /**
  * The page a browser gets at `GET /`: connect, send, watch the echoes, and compare the browser's
  * view of the handshake with the server's `/info?tag=` record. One string, no framework, no
- * external resources, so it works offline and a deployment needs no file reads.
+ * external resources, so it works offline and a deployment needs no file reads. Its script is
+ * [`page_script.ts`](./page_script.ts), a typed function whose source text the page embeds.
  *
  * Every value that came from a client (headers, tags, messages) is set with `textContent`,
  * never parsed as HTML: header values are attacker-controlled.
@@ -9,6 +10,7 @@
  * @module
  */
 import { knobParameter } from "../knobs.ts";
+import { pageScript } from "./page_script.ts";
 
 /** The handshake headers, one line each, as the page explains them. */
 export const HEADER_NOTES: ReadonlyArray<readonly [string, string]> = [
@@ -44,213 +46,15 @@ function knobField([knob, hint]: readonly [string, string]): string {
   return `  <label>${name} <input type="text" size="10" data-knob="${name}" placeholder="${hint}"></label>`;
 }
 
-const SCRIPT = String.raw`
+/**
+ * The script, from its typed source: the function's text as the runtime holds it (JavaScript, types
+ * stripped), called at once, in strict mode whatever the runtime's transpiler keeps of directives.
+ * `ws`, the socket the page holds, is the script's one global, for the browser's console.
+ */
+const SCRIPT = `
 "use strict";
-const $ = (id) => document.getElementById(id);
 let ws = null;
-
-function randomTag() {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-function setText(id, value) {
-  $(id).textContent = value === null || value === undefined ? "(none)" : String(value);
-}
-function now() {
-  return new Date().toISOString().slice(11, 23);
-}
-function size(data) {
-  return typeof data === "string" ? new TextEncoder().encode(data).length : data.byteLength;
-}
-function preview(data) {
-  if (typeof data === "string") return data.length > 80 ? data.slice(0, 80) + "…" : data;
-  const bytes = Array.from(new Uint8Array(data).slice(0, 32), (b) => b.toString(16).padStart(2, "0"));
-  return bytes.join(" ") + (data.byteLength > 32 ? " …" : "");
-}
-function log(direction, data) {
-  const row = document.createElement("tr");
-  const cells = [now(), direction, typeof data === "string" ? "text" : "binary", String(size(data)), preview(data)];
-  for (const value of cells) {
-    const cell = document.createElement("td");
-    cell.textContent = value;
-    row.append(cell);
-  }
-  $("log").append(row);
-}
-function showBrowser() {
-  setText("browser-state", ws ? ["connecting", "open", "closing", "closed"][ws.readyState] : "not connected");
-  setText("browser-url", ws ? ws.url : null);
-  setText("browser-protocol", ws ? ws.protocol || "(none)" : null);
-  setText("browser-extensions", ws ? ws.extensions || "(none)" : null);
-}
-function pairs(list, entries) {
-  for (const [name, value] of entries) {
-    const term = document.createElement("dt");
-    term.textContent = name;
-    const detail = document.createElement("dd");
-    detail.textContent = value === null || value === undefined || value === "" ? "(none)" : String(value);
-    list.append(term, detail);
-  }
-}
-function showRecord(record) {
-  const section = document.createElement("section");
-  section.className = "record";
-  const title = document.createElement("h3");
-  title.textContent = "connection " + record.id + (record.closed ? " (closed)" : " (live)");
-  const list = document.createElement("dl");
-  const r = record.request, s = record.response;
-  pairs(list, [
-    ["held by member", record.member ? record.member.id + " (pid " + record.member.pid + ")" : null],
-    ["tag", record.tag], ["remote address", record.remoteAddress], ["path", record.path],
-    ["request Origin", r.origin], ["request User-Agent", r.userAgent], ["request Sec-WebSocket-Key", r.key],
-    ["request Sec-WebSocket-Extensions", r.extensions], ["request Sec-WebSocket-Protocol", r.protocol],
-    ["101 Sec-WebSocket-Accept", s.accept], ["101 Sec-WebSocket-Extensions", s.extensions],
-    ["101 Sec-WebSocket-Protocol", s.protocol],
-  ]);
-  if (record.extensionsNote) pairs(list, [["why no extension", record.extensionsNote]]);
-  if (record.knobs && Object.keys(record.knobs).length) pairs(list, [["knobs", JSON.stringify(record.knobs)]]);
-  if (record.pings && record.pings.sent) {
-    pairs(list, [["pings", record.pings.sent + " sent, " + record.pings.pongs + " pongs back"]]);
-  }
-  pairs(list, [
-    ["received by server", record.received.messages + " messages, " + record.received.bytes + " bytes"],
-    ["sent by server", record.sent.messages + " messages, " + record.sent.bytes + " bytes"],
-  ]);
-  if (record.closed) {
-    pairs(list, [["closed", record.closed.code + " " + record.closed.reason + " by " + record.closed.by]]);
-  }
-  section.append(title, list);
-  return section;
-}
-// Behind a load balancer /info may reach another replica, which learns of a new connection through
-// FLEET_URL's engine within a second: a miss while the socket is open is asked again, a few times.
-let misses = 0;
-let retry;
-async function refreshServer() {
-  clearTimeout(retry);
-  const tag = $("tag").value;
-  const status = $("server-status");
-  try {
-    const response = await fetch("/info?tag=" + encodeURIComponent(tag), { cache: "no-store" });
-    const info = await response.json();
-    const records = info.live.concat(info.recent);
-    // With several members (threads, isolates, replicas), /info asked the fleet: say who answered.
-    const answeredBy = info.fleet && info.fleet.member ? ", answered by member " + info.fleet.member.id : "";
-    status.textContent = info.runtime.name + " " + info.runtime.version + ", Echo " + info.echo.version +
-      answeredBy + ": " + records.length + " connection(s) tagged " + JSON.stringify(tag);
-    $("server-records").replaceChildren(...records.map(showRecord));
-    explainExtensions(info.live[0]);
-    if (records.length > 0) misses = 0;
-    else if (ws && ws.readyState === 1 && ++misses <= 10) retry = setTimeout(refreshServer, 500);
-  } catch (error) {
-    status.textContent = "could not read /info: " + error;
-  }
-}
-// RFC 6455 lets a browser report the agreed extensions as it likes: Firefox gives ws.extensions
-// as "permessage-deflate" alone, by design, where the 101 carried parameters (Bun's does).
-function explainExtensions(record) {
-  const browser = ws && ws.readyState === 1 ? ws.extensions : null;
-  const server = record ? record.response.extensions : null;
-  const note = browser === null || server === null || browser === server ? "" :
-    "the browser reports " + JSON.stringify(browser) + " while the 101 carried " + JSON.stringify(server) +
-      ": browsers may report an extension without its parameters (Firefox reports only " +
-      "permessage-deflate, by design); the 101 is what the server sent and applies";
-  setText("extensions-note", note || "(they agree)");
-}
-function connect() {
-  if (ws && ws.readyState < 2) ws.close(1000, "reconnect");
-  misses = 0;
-  const url = new URL($("url").value);
-  url.searchParams.set("tag", $("tag").value);
-  for (const field of document.querySelectorAll("[data-knob]")) {
-    const value = field.value.trim();
-    if (value !== "") url.searchParams.set(field.dataset.knob, value);
-  }
-  const protocol = $("protocol").value.trim();
-  try {
-    ws = protocol ? new WebSocket(url, protocol.split(",").map((p) => p.trim())) : new WebSocket(url);
-  } catch (error) {
-    setText("browser-state", "cannot connect: " + error.message);
-    return;
-  }
-  ws.binaryType = "arraybuffer";
-  const socket = ws;
-  socket.onopen = () => {
-    showBrowser();
-    refreshServer();
-  };
-  socket.onmessage = (event) => {
-    log("← echo", event.data);
-    refreshServer();
-  };
-  socket.onclose = (event) => {
-    if (socket === ws) showBrowser();
-    setText("browser-close", event.code + " " + event.reason + (event.wasClean ? "" : " (not clean)"));
-    setTimeout(refreshServer, 200);
-  };
-  socket.onerror = () => setText("browser-state", "error (see the close code)");
-  showBrowser();
-}
-function parseHex(text) {
-  const digits = text.replace(/[\s,]/g, "").replace(/^0x/i, "");
-  if (digits.length % 2 || /[^0-9a-f]/i.test(digits)) throw new Error("hex needs pairs of 0-9a-f");
-  return Uint8Array.from(digits.match(/../g) || [], (pair) => parseInt(pair, 16));
-}
-function send(data) {
-  if (!ws || ws.readyState !== 1) {
-    setText("send-error", "not connected");
-    return;
-  }
-  setText("send-error", "");
-  ws.send(data);
-  log("→ sent", typeof data === "string" ? data : data.buffer);
-}
-
-$("url").value = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
-$("tag").value = new URLSearchParams(location.search).get("tag") || randomTag();
-$("connect").onclick = connect;
-$("disconnect").onclick = () => ws && ws.close(1000, "bye");
-$("send-text").onclick = () => send($("text").value);
-$("send-binary").onclick = () => {
-  try {
-    send(parseHex($("hex").value));
-  } catch (error) {
-    setText("send-error", error.message);
-  }
-};
-$("refresh").onclick = refreshServer;
-showBrowser();
-
-let events = null;
-function stopEvents() {
-  if (events) events.close();
-  events = null;
-}
-$("sse-start").onclick = () => {
-  stopEvents();
-  $("sse-log").replaceChildren();
-  const url = "/sse?count=" + encodeURIComponent($("sse-count").value) +
-    "&interval_ms=" + encodeURIComponent($("sse-interval").value);
-  const source = new EventSource(url);
-  events = source;
-  setText("sse-state", "connecting to " + url);
-  source.onopen = () => setText("sse-state", "open");
-  source.onmessage = (event) => {
-    const item = document.createElement("li");
-    item.textContent = now() + " id " + event.lastEventId + ": " + event.data;
-    $("sse-log").append(item);
-  };
-  // Echo answers a finished stream's reconnection with 204, which closes the EventSource for good.
-  source.onerror = () => {
-    if (source.readyState === EventSource.CLOSED) {
-      setText("sse-state", "ended after " + $("sse-log").children.length + " events");
-    } else setText("sse-state", "reconnecting");
-  };
-};
-$("sse-stop").onclick = () => {
-  stopEvents();
-  setText("sse-state", "stopped");
-};
+(${pageScript})();
 `;
 
 const STYLE = `

@@ -46,6 +46,29 @@ describe("route", () => {
     assert.match(await curl.text(), /^Echo: a WebSocket echo server/);
   });
 
+  test("the page's script is its typed function, embedded whole and called once", async () => {
+    const html = await (await route(
+      new Request("http://echo.test/", { headers: { accept: "text/html" } }),
+      CONTEXT,
+    )).text();
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((match) => match[1]);
+    assert.equal(scripts.length, 1);
+    assert.match(
+      scripts[0],
+      /^\s*"use strict";\s*let ws = null;\s*\(function pageScript\(\) \{[\s\S]*\}\)\(\);\s*$/,
+    );
+    assert.doesNotMatch(
+      scripts[0],
+      /<\/|<!--|<script/i,
+      "nothing in the script can end or confuse the element",
+    );
+    assert.doesNotMatch(
+      scripts[0],
+      /: (string|number|void|HTMLElement)\b|\binterface /,
+      "types are stripped",
+    );
+  });
+
   test("HEAD / answers 200", async () => {
     assert.equal((await route(new Request("http://echo.test/", { method: "HEAD" }), CONTEXT)).status, 200);
   });

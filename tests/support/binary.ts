@@ -32,12 +32,12 @@ export function ensureBinary(): string {
   return BINARY;
 }
 
-/** What goes into the executable: the Bun entries, lib/, the build script and the Bun version. */
+/** What goes into the executable: the Bun entries, lib/ with its folders, the build script and the Bun version. */
 function sourcesHash(): string {
   const hash = createHash("sha256");
   const files = [
     ...readdirSync(`${ROOT}bun`).map((name) => `bun/${name}`),
-    ...readdirSync(`${ROOT}lib`).map((name) => `lib/${name}`),
+    ...readdirSync(`${ROOT}lib`, { recursive: true, encoding: "utf8" }).map((name) => `lib/${name}`),
     "scripts/build.sh",
     "node_modules/bun/package.json",
   ].filter((file) => file.endsWith(".ts") || file.endsWith(".sh") || file.endsWith(".json")).sort();
