@@ -185,10 +185,10 @@ const TABLE = {
     parseTrustProxy,
     null,
   ),
-  /** Bun: processes sharing the port with reusePort; 0 means one per core. */
+  /** Bun: worker threads sharing the port with reusePort; 0 means one per core. */
   workers: option(
     "WORKERS",
-    "Bun: processes sharing the port, 0 = all cores (Deno: deno serve --parallel)",
+    "Bun: threads sharing the port, 0 or auto = one per core (Deno: deno serve --parallel)",
     workers,
     1,
   ),
