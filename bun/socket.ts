@@ -47,7 +47,10 @@ export function webSocketHandler(config: Config, opening: Opening): WebSocketHan
     drain: (ws) => ws.data.session?.drained(),
     ping: (ws) => ws.data.session?.heard(),
     pong: (ws) => ws.data.session?.pong(),
-    close: (ws, code, reason) => ws.data.session?.closed(code, reason, { clean: code !== 1006 }),
+    // Bun runs this inside ws.close(), once its close frame is queued: a buffer still holding data means
+    // the frame was not written, and Bun ends the socket within 4 s whether or not it is by then.
+    close: (ws, code, reason) =>
+      ws.data.session?.closed(code, reason, { clean: code !== 1006, closeUnwritten: ws.getBufferedAmount() > 0 }),
   };
 }
 
@@ -122,6 +125,15 @@ export class BunSocket implements Peer {
   }
   bufferedAmount(): number {
     return this.#ws.getBufferedAmount();
+  }
+  /**
+   * Bun ends a socket it was asked to close 0–4 s later (its end timer, with `idleTimeout: 0`), echoes and
+   * close frame written or not, and a close asked inside a message handler is only flushed when the
+   * handler returns; the kernel resets a socket closed with input unread (docs/limits.md, "Close frames
+   * on Bun"). A getter: no field on each connection.
+   */
+  get losesQueueOnClose(): boolean {
+    return true;
   }
   close(code: number, reason: string): void {
     this.#ws.close(code, reason);

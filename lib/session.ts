@@ -13,7 +13,7 @@ import { DelayLine } from "./delay.ts";
 import { NO_KNOBS } from "./knobs.ts";
 import { describeError } from "./log.ts";
 import { exceedsBytes, messageSize } from "./utf8.ts";
-import { DROPPED, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
+import { DROPPED, type Ending, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
 
 /** Close codes Echo sends (RFC 6455 §7.4.1). */
 export const CLOSE = {
@@ -31,6 +31,23 @@ export const DRAIN_POLL_MS = 50;
 
 /** How long a closing handshake may take before the connection is dropped. */
 export const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * How long a session leaves its peer paused without resuming it. Bun does not report that the client of
+ * a paused socket went away (uSockets defers the hangup until the socket is resumed and stops polling
+ * it), so a session paused for good kept its record live, and its file descriptor, until the idle sweep,
+ * or forever without one (docs/limits.md, "Paused clients that leave, Bun"). A client that is still there
+ * and still sending is paused again at its next queued echo: each resume reads at most one more chunk.
+ */
+export const PAUSE_PROBE_MS = 2_000;
+
+/** A close the server decided on and has not handed to the runtime yet (a peer that `losesQueueOnClose`). */
+interface PendingClose {
+  code: number;
+  reason: string;
+  /** Set once the session gave up waiting and cut the connection: why. */
+  abandoned?: string;
+}
 
 /** One open connection's echo loop. */
 export class EchoSession implements LiveSession {
@@ -54,6 +71,10 @@ export class EchoSession implements LiveSession {
   #delayed: DelayLine<Message> | undefined;
   /** The knobs' and the closing's timers, cleared when the connection closes (none for a plain echo). */
   #timers: Array<ReturnType<typeof setTimeout>> | undefined;
+  /** While paused: the timer that resumes the peer after PAUSE_PROBE_MS. */
+  #probe: ReturnType<typeof setTimeout> | undefined;
+  /** The server's close while it waits for the client's queue to be written (`#closeWhenFlushed`). */
+  #pendingClose: PendingClose | undefined;
 
   constructor(peer: Peer, connection: Connection, context: Context) {
     this.#peer = peer;
@@ -148,7 +169,7 @@ export class EchoSession implements LiveSession {
     // Delayed echoes count against the same limit as echoes the client has not read yet.
     delayed.push(message, bytes);
     if (this.#mayRead()) return;
-    if (this.#peer.pause) this.#peer.pause();
+    if (this.#peer.pause) this.#pause();
     else this.#overflow("delayed echoes exceed the send buffer limit");
   }
 
@@ -174,7 +195,7 @@ export class EchoSession implements LiveSession {
   /** The runtime queued an echo behind unread ones: stop reading, or close if it cannot. */
   #queued(): void {
     if (this.#closingSince !== undefined) return;
-    if (this.#peer.pause) this.#peer.pause();
+    if (this.#peer.pause) this.#pause();
     else if (this.#peer.bufferedAmount() > this.#context.config.maxBufferedBytes) {
       this.#overflow("client is not reading its echoes");
     }
@@ -184,7 +205,7 @@ export class EchoSession implements LiveSession {
     try {
       this.#echoDelayed(message, size);
       if (this.#closingSince === undefined && this.#peer.bufferedAmount() === 0 && this.#mayRead()) {
-        this.#peer.resume?.();
+        this.#resume();
       }
     } catch (error) {
       this.#fail(error);
@@ -209,10 +230,26 @@ export class EchoSession implements LiveSession {
     this.close(CLOSE.INTERNAL_ERROR, "internal error");
   }
 
-  /** The client's queue has drained, so it is reading: read from it again. */
+  /** The client's queue has drained, so it is reading: read from it again (or send the close waiting for it). */
   drained(): void {
     this.heard();
-    if (this.#mayRead()) this.#peer.resume?.();
+    if (this.#pendingClose) this.#flushLater();
+    else if (this.#mayRead()) this.#resume();
+  }
+
+  /** Stops reading, and arms the probe that resumes the peer if no drain comes first. */
+  #pause(): void {
+    this.#peer.pause!();
+    this.#probe ??= setTimeout(() => {
+      this.#probe = undefined;
+      this.#peer.resume?.();
+    }, PAUSE_PROBE_MS);
+  }
+
+  #resume(): void {
+    if (this.#probe !== undefined) clearTimeout(this.#probe);
+    this.#probe = undefined;
+    this.#peer.resume?.();
   }
 
   /** A pong came back (to Echo's ping, or unsolicited). */
@@ -233,6 +270,7 @@ export class EchoSession implements LiveSession {
   close(code: number, reason: string): void {
     if (!this.#beginClosing()) return;
     if (this.#peer.losesCloseToLateInput) this.#closeWhenQuiet(code, reason);
+    else if (this.#peer.losesQueueOnClose) this.#closeWhenFlushed(code, reason);
     else this.#sendClose(code, reason);
   }
 
@@ -254,7 +292,7 @@ export class EchoSession implements LiveSession {
 
   keepalive(now: number, idleMs: number): void {
     if (this.#closingSince !== undefined) {
-      if (now - this.#closingSince > CLOSE_TIMEOUT_MS) this.#peer.terminate?.();
+      if (now - this.#closingSince > CLOSE_TIMEOUT_MS) this.#cut();
       return;
     }
     if (this.#heardSinceSweep) {
@@ -293,16 +331,31 @@ export class EchoSession implements LiveSession {
     this.#delayed?.clear();
   }
 
-  /** Records the end of the connection; called by the entry when the socket closes (again: ignored). */
-  closed(code: number, reason: string, options: { clean: boolean }): void {
+  /**
+   * Records the end of the connection; called by the entry when the socket closes (again: ignored). A
+   * close the server started is recorded with its code only when its frame was handed to the runtime
+   * and written; otherwise the record says what the client saw, 1006, and the reason says why.
+   */
+  closed(code: number, reason: string, ending: Ending): void {
     if (!this.#context.hub.remove(this)) return;
-    const closedBy: Closing["closedBy"] = this.#closingSince !== undefined
-      ? "server"
-      : options.clean
-      ? "client"
-      : "network";
+    let closedBy: Closing["closedBy"] = ending.clean ? "client" : "network";
+    const pending = this.#pendingClose;
+    if (pending?.abandoned !== undefined) {
+      closedBy = "server";
+      code = 1006;
+      reason = `close ${pending.code} not sent: ${pending.abandoned}`;
+    } else if (this.#closingSince !== undefined && pending === undefined) {
+      // (A pending close that was never sent leaves the end to whoever made it: the client or the network.)
+      closedBy = "server";
+      if (ending.closeUnwritten) {
+        reason = `close ${code} not written: still queued when the runtime closed the socket`;
+        code = 1006;
+      }
+    }
     const connection = this.connection;
     this.#stopKnobs();
+    if (this.#probe !== undefined) clearTimeout(this.#probe);
+    this.#probe = undefined;
     this.#context.registry.closed(connection, { code, reason, closedBy });
     this.#context.logger.log("info", "close", {
       id: connection.id,
@@ -329,6 +382,39 @@ export class EchoSession implements LiveSession {
       why,
     });
     this.close(CLOSE.POLICY, `send buffer limit exceeded: ${why}`);
+  }
+
+  /**
+   * For a runtime that may end the connection with the client's echoes, and the close frame behind them,
+   * still unwritten (Bun: docs/limits.md, "Close frames on Bun"). Bun gives a closing socket a few
+   * seconds before it ends it, whatever is still queued, and the kernel resets a connection closed with
+   * input unread, taking what it had not delivered with it. So the session reads on (messages are
+   * ignored), and asks for the close on a later turn of the event loop (outside the runtime's handler,
+   * whose sends are only flushed when it returns) once nothing is queued, else at the next drain. A
+   * client that reads nothing for CLOSE_TIMEOUT_MS is cut, and recorded so (1006).
+   */
+  #closeWhenFlushed(code: number, reason: string): void {
+    this.#pendingClose = { code, reason };
+    this.#resume();
+    this.#flushLater();
+    this.#schedule(setTimeout(() => this.#cut(), CLOSE_TIMEOUT_MS));
+  }
+
+  #flushLater(): void {
+    this.#schedule(setTimeout(() => {
+      const pending = this.#pendingClose;
+      if (pending === undefined || pending.abandoned !== undefined || this.#peer.bufferedAmount() > 0) return;
+      this.#pendingClose = undefined;
+      this.#sendClose(pending.code, pending.reason);
+    }, 0));
+  }
+
+  /** Drops a connection whose closing takes longer than CLOSE_TIMEOUT_MS. */
+  #cut(): void {
+    if (this.#pendingClose) {
+      this.#pendingClose.abandoned = `echoes still queued after ${CLOSE_TIMEOUT_MS} ms`;
+    }
+    this.#peer.terminate?.();
   }
 
   /**
