@@ -144,11 +144,25 @@ export class BunSocket implements Peer {
    * frame of its own (1009, 1007, 1002) and reports 1006 with that frame's reason ("Received …").
    */
   closed(code: number, reason: string): void {
-    if (code !== ABNORMAL || !reason.startsWith("Received ")) this.session?.closed(code, reason);
-    else this.session?.closed(bunFailureCode(reason), reason, BY_RUNTIME);
+    if (this.session === undefined) return;
+    if (code === ABNORMAL && reason.startsWith("Received ")) {
+      return this.session.closed(bunFailureCode(reason), reason, BY_RUNTIME);
+    }
+    // Bun calls this inside ws.close(), once its close frame is queued: a buffer still holding data means
+    // the frame was not written, and Bun ends the socket within 4 s whether or not it is by then.
+    this.session.closed(code, reason, { closeUnwritten: this.#ws.getBufferedAmount() > 0 });
   }
   bufferedAmount(): number {
     return this.#ws.getBufferedAmount();
+  }
+  /**
+   * Bun ends a socket it was asked to close 0–4 s later (its end timer, with `idleTimeout: 0`), echoes and
+   * close frame written or not, and a close asked inside a message handler is only flushed when the
+   * handler returns; the kernel resets a socket closed with input unread (docs/limits.md, "Close frames
+   * on Bun"). A getter: no field on each connection.
+   */
+  get losesQueueOnClose(): boolean {
+    return true;
   }
   close(code: number, reason: string): void {
     this.#ws.close(code, reason);

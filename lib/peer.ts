@@ -30,7 +30,11 @@ export interface Peer {
   /** Bytes queued for the client and not yet written to the socket. */
   bufferedAmount(): number;
   close(code: number, reason: string): void;
-  /** Stops reading from the client until `resume`; absent where the runtime cannot (Deno). */
+  /**
+   * Stops reading from the client until `resume`; absent where the runtime cannot (Deno). A paused socket
+   * may not report that its client went away until it is resumed (Bun), so the session never leaves a
+   * peer paused longer than `PAUSE_PROBE_MS` without resuming it.
+   */
   pause?(): void;
   resume?(): void;
   /** Present where Echo must ping by itself (Bun); Deno's runtime pings natively. */
@@ -43,6 +47,13 @@ export interface Peer {
    * "Close frames on Deno"). The session then sends the close frame only once the client has paused.
    */
   readonly losesCloseToLateInput?: boolean;
+  /**
+   * True where the runtime may end the connection with echoes and the close frame still unwritten when
+   * the close is asked inside one of its socket's handlers or while its send buffer holds data, or with
+   * the client's input unread (Bun: docs/limits.md, "Close frames on Bun"). The session then reads on and
+   * asks for the close on a later turn of the event loop, once nothing is queued for the client.
+   */
+  readonly losesQueueOnClose?: boolean;
 }
 
 /** Wraps each connection's peer: how a test fixture breaks the echo without touching Echo's logic. */

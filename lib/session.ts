@@ -40,6 +40,8 @@ interface OwnClose {
   reason: string;
   /** Whether the frame was handed to the runtime (on Deno it may wait for the client to pause). */
   sent: boolean;
+  /** Set when the frame will never go out (the connection was cut first): why, as the record says it. */
+  lost?: string;
 }
 
 /**
@@ -50,6 +52,15 @@ export const DRAIN_POLL_MS = 50;
 
 /** How long a closing handshake may take before the connection is dropped. */
 export const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * How long a session leaves its peer paused without resuming it. Bun does not report that the client of
+ * a paused socket went away (uSockets defers the hangup until the socket is resumed and stops polling
+ * it), so a session paused for good kept its record live, and its file descriptor, until the idle sweep,
+ * or forever without one (docs/limits.md, "Paused clients that leave, Bun"). A client that is still there
+ * and still sending is paused again at its next queued echo: each resume reads at most one more chunk.
+ */
+export const PAUSE_PROBE_MS = 2_000;
 
 /** One open connection's echo loop. */
 export class EchoSession implements LiveSession {
@@ -74,6 +85,8 @@ export class EchoSession implements LiveSession {
   #delayed: DelayLine<Message> | undefined;
   /** The knobs' and the closing's timers, cleared when the connection closes (none for a plain echo). */
   #timers: Array<ReturnType<typeof setTimeout>> | undefined;
+  /** While paused: the timer that resumes the peer after PAUSE_PROBE_MS. */
+  #probe: ReturnType<typeof setTimeout> | undefined;
 
   constructor(peer: Peer, connection: Connection, context: Context) {
     this.#peer = peer;
@@ -168,7 +181,7 @@ export class EchoSession implements LiveSession {
     // Delayed echoes count against the same limit as echoes the client has not read yet.
     delayed.push(message, bytes);
     if (this.#mayRead()) return;
-    if (this.#peer.pause) this.#peer.pause();
+    if (this.#peer.pause) this.#pause();
     else this.#overflow("delayed echoes exceed the send buffer limit");
   }
 
@@ -194,7 +207,7 @@ export class EchoSession implements LiveSession {
   /** The runtime queued an echo behind unread ones: stop reading, or close if it cannot. */
   #queued(): void {
     if (this.#closing !== undefined) return;
-    if (this.#peer.pause) this.#peer.pause();
+    if (this.#peer.pause) this.#pause();
     else if (this.#peer.bufferedAmount() > this.#context.config.maxBufferedBytes) {
       this.#overflow("client is not reading its echoes");
     }
@@ -204,7 +217,7 @@ export class EchoSession implements LiveSession {
     try {
       this.#echoDelayed(message, size);
       if (this.#closing === undefined && this.#peer.bufferedAmount() === 0 && this.#mayRead()) {
-        this.#peer.resume?.();
+        this.#resume();
       }
     } catch (error) {
       this.#fail(error);
@@ -229,10 +242,27 @@ export class EchoSession implements LiveSession {
     this.close(CLOSE.INTERNAL_ERROR, "internal error");
   }
 
-  /** The client's queue has drained, so it is reading: read from it again. */
+  /** The client's queue has drained, so it is reading: read from it again (or send the close waiting for it). */
   drained(): void {
     this.heard();
-    if (this.#mayRead()) this.#peer.resume?.();
+    if (this.#closing !== undefined && !this.#closing.sent && this.#peer.losesQueueOnClose) {
+      this.#flushLater();
+    } else if (this.#mayRead()) this.#resume();
+  }
+
+  /** Stops reading, and arms the probe that resumes the peer if no drain comes first. */
+  #pause(): void {
+    this.#peer.pause!();
+    this.#probe ??= setTimeout(() => {
+      this.#probe = undefined;
+      this.#peer.resume?.();
+    }, PAUSE_PROBE_MS);
+  }
+
+  #resume(): void {
+    if (this.#probe !== undefined) clearTimeout(this.#probe);
+    this.#probe = undefined;
+    this.#peer.resume?.();
   }
 
   /** A pong came back (to Echo's ping, or unsolicited). */
@@ -253,6 +283,7 @@ export class EchoSession implements LiveSession {
   close(code: number, reason: string): void {
     if (!this.#beginClosing(code, reason)) return;
     if (this.#peer.losesCloseToLateInput) this.#closeWhenQuiet();
+    else if (this.#peer.losesQueueOnClose) this.#closeWhenFlushed();
     else this.#sendClose();
   }
 
@@ -279,7 +310,7 @@ export class EchoSession implements LiveSession {
 
   keepalive(now: number, idleMs: number): void {
     if (this.#closing !== undefined) {
-      if (now - this.#closing.since > CLOSE_TIMEOUT_MS) this.#peer.terminate?.();
+      if (now - this.#closing.since > CLOSE_TIMEOUT_MS) this.#cut();
       return;
     }
     if (this.#heardSinceSweep) {
@@ -322,17 +353,31 @@ export class EchoSession implements LiveSession {
    * Records the end of the connection; called by the adapter when the socket closes (again: ignored),
    * with the close in RFC 6455's terms: the code and reason of the client's close frame ({@link NO_STATUS}
    * when it carried no code), or {@link ABNORMAL} when the TCP connection ended without one; with
-   * {@link BY_RUNTIME} when the runtime sent a close frame of its own, which the code and reason then are.
+   * {@link BY_RUNTIME} when the runtime sent a close frame of its own, which the code and reason then are;
+   * with `closeUnwritten` when the runtime reported the socket closed while Echo's frame was still queued.
    *
    * What is recorded is the close frame that went over the wire first: Echo's own when Echo sent one
    * (runtimes report the client's answer instead, or their own code), the runtime's, or the client's;
-   * 1006 when none did, by `server` when Echo cut the connection (or its frame was lost), else `network`.
+   * 1006 when none did, by `server` when Echo cut the connection (or its frame was lost, the reason then
+   * saying which frame and why), else `network`.
    */
-  closed(code: number, reason: string, options: { byRuntime?: boolean } = {}): void {
+  closed(
+    code: number,
+    reason: string,
+    options: { byRuntime?: boolean; closeUnwritten?: boolean } = {},
+  ): void {
     if (!this.#context.hub.remove(this)) return;
     const own = this.#closing;
     let closedBy: Closing["closedBy"];
-    if (own?.sent) {
+    if (own?.lost !== undefined) {
+      closedBy = "server";
+      code = ABNORMAL;
+      reason = own.lost;
+    } else if (own?.sent && options.closeUnwritten) {
+      closedBy = "server";
+      code = ABNORMAL;
+      reason = `close ${own.code} not written: still queued when the runtime closed the socket`;
+    } else if (own?.sent) {
       closedBy = "server";
       // A runtime that reports no close frame at all lost Echo's (docs/limits.md, "Close frames on Deno").
       if (code !== ABNORMAL) ({ code, reason } = own);
@@ -341,6 +386,8 @@ export class EchoSession implements LiveSession {
     else closedBy = own?.code === ABNORMAL ? "server" : "network";
     const connection = this.connection;
     this.#stopKnobs();
+    if (this.#probe !== undefined) clearTimeout(this.#probe);
+    this.#probe = undefined;
     this.#context.registry.closed(connection, { code, reason, closedBy });
     this.#context.logger.log("info", "close", {
       id: connection.id,
@@ -367,6 +414,39 @@ export class EchoSession implements LiveSession {
       why,
     });
     this.close(CLOSE.POLICY, `send buffer limit exceeded: ${why}`);
+  }
+
+  /**
+   * For a runtime that may end the connection with the client's echoes, and the close frame behind them,
+   * still unwritten (Bun: docs/limits.md, "Close frames on Bun"). Bun gives a closing socket a few
+   * seconds before it ends it, whatever is still queued, and the kernel resets a connection closed with
+   * input unread, taking what it had not delivered with it. So the session reads on (messages are
+   * ignored), and asks for the close on a later turn of the event loop (outside the runtime's handler,
+   * whose sends are only flushed when it returns) once nothing is queued, else at the next drain. A
+   * client that reads nothing for CLOSE_TIMEOUT_MS is cut, and recorded so (1006).
+   */
+  #closeWhenFlushed(): void {
+    this.#resume();
+    this.#flushLater();
+    this.#schedule(setTimeout(() => this.#cut(), CLOSE_TIMEOUT_MS));
+  }
+
+  /** Hands the close frame to the runtime on a later turn, if nothing is queued for the client by then. */
+  #flushLater(): void {
+    this.#schedule(setTimeout(() => {
+      const closing = this.#closing;
+      if (closing === undefined || closing.sent || closing.lost !== undefined) return;
+      if (this.#peer.bufferedAmount() === 0) this.#sendClose();
+    }, 0));
+  }
+
+  /** Drops a connection whose closing takes longer than CLOSE_TIMEOUT_MS; a frame not yet sent never will be. */
+  #cut(): void {
+    const closing = this.#closing;
+    if (closing !== undefined && !closing.sent && closing.code !== ABNORMAL) {
+      closing.lost = `close ${closing.code} not sent: echoes still queued after ${CLOSE_TIMEOUT_MS} ms`;
+    }
+    this.#peer.terminate?.();
   }
 
   /**

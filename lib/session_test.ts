@@ -7,7 +7,15 @@ import { captureConnection, type Connection, receivedTraffic, sentTraffic } from
 import type { Context } from "./context.ts";
 import type { Knobs } from "./knobs.ts";
 import type { Registry, Totals } from "./registry.ts";
-import { ABNORMAL, BY_RUNTIME, CLOSE, CLOSE_TIMEOUT_MS, DRAIN_POLL_MS, EchoSession } from "./session.ts";
+import {
+  ABNORMAL,
+  BY_RUNTIME,
+  CLOSE,
+  CLOSE_TIMEOUT_MS,
+  DRAIN_POLL_MS,
+  EchoSession,
+  PAUSE_PROBE_MS,
+} from "./session.ts";
 import { DROPPED, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
 import { messageSize } from "./utf8.ts";
 import { type LoggedEvent, type TestContext, testContext } from "./testing_context.ts";
@@ -59,6 +67,14 @@ class PausingPeer extends FakePeer {
 /** A peer of a runtime that cannot stop reading and loses a close frame to a late message (Deno's shape). */
 class LateInputPeer extends FakePeer {
   readonly losesCloseToLateInput = true;
+}
+
+/**
+ * A peer of a runtime that ends a closing socket with its queue unwritten and sends the close asked in a
+ * handler only once it returns (Bun's shape, with pause, ping and terminate).
+ */
+class QueueLosingPeer extends PausingPeer {
+  readonly losesQueueOnClose = true;
 }
 
 interface Setup<P extends FakePeer> {
@@ -399,6 +415,125 @@ describe("EchoSession: closing where late input loses the close frame (Deno)", (
     assert.deepEqual(peer.closes, [], "the socket is gone: no close frame to send");
   });
 });
+
+describe("EchoSession: closing where the runtime may end a socket with its queue unwritten (Bun)", () => {
+  test("the close goes out on a later turn, after reading is resumed, when nothing is queued", async () => {
+    const { peer, session, registry } = setup({
+      peer: new QueueLosingPeer(),
+      knobs: { close: { code: 4001, reason: "bye", after: 1 } },
+    });
+    session.receive("one");
+    assert.deepEqual(peer.closes, [], "not inside the runtime's message handler");
+    assert.deepEqual(peer.calls, ["resume"], "input is read (and ignored) so that none is left unread");
+    session.receive("late");
+    assert.equal(peer.sends.length, 1);
+    await sleep(10);
+    assert.deepEqual(peer.closes, [{ code: 4001, reason: "bye" }]);
+    session.closed(4001, "bye");
+    assert.deepEqual(pick(registry.recent.at(-1)!), { code: 4001, reason: "bye", closedBy: "server" });
+  });
+
+  test("with echoes queued, the close waits for the drain", async () => {
+    const { peer, session } = setup({ peer: new QueueLosingPeer() });
+    peer.status = "queued";
+    session.receive("one");
+    session.close(1001, "server shutting down");
+    await sleep(10);
+    assert.deepEqual(peer.closes, [], "the queue is not written yet");
+    peer.buffered = 0;
+    session.drained();
+    assert.deepEqual(peer.closes, [], "not inside the runtime's drain handler");
+    await sleep(10);
+    assert.deepEqual(peer.closes, [{ code: 1001, reason: "server shutting down" }]);
+    session.closed(1001, "server shutting down");
+  });
+
+  test("a queue not written in CLOSE_TIMEOUT_MS: cut, and recorded as 1006 with the close not sent", {
+    timeout: 15_000,
+  }, async () => {
+    const { peer, session, registry, events } = setup({ peer: new QueueLosingPeer() });
+    peer.status = "queued";
+    session.receive("one");
+    session.close(4001, "bye");
+    await sleep(CLOSE_TIMEOUT_MS - 1_000);
+    assert.deepEqual(peer.calls.filter((call) => call === "terminate"), []);
+    await sleep(1_500);
+    assert.deepEqual(peer.closes, []);
+    assert.deepEqual(peer.calls.filter((call) => call === "terminate"), ["terminate"]);
+    session.closed(1006, "");
+    const expected = {
+      code: 1006,
+      reason: `close 4001 not sent: echoes still queued after ${CLOSE_TIMEOUT_MS} ms`,
+      closedBy: "server",
+    };
+    assert.deepEqual(pick(registry.recent.at(-1)!), expected);
+    assert.deepEqual(pick(events.findLast((e) => e.event === "close") as never), expected);
+  });
+
+  test("a client that leaves while the close waits is recorded as it left: the server's frame never went", async () => {
+    const { peer, session, registry } = setup({ peer: new QueueLosingPeer() });
+    peer.status = "queued";
+    session.receive("one");
+    session.close(4001, "bye");
+    session.closed(1006, "");
+    assert.deepEqual(pick(registry.recent.at(-1)!), { code: 1006, reason: "", closedBy: "network" });
+    await sleep(10);
+    assert.deepEqual(peer.closes, []);
+  });
+
+  test("a close frame still queued when the runtime reports the socket closed is recorded as 1006", () => {
+    const { session, registry } = setup({ peer: new PausingPeer() });
+    session.close(4001, "bye");
+    session.closed(4001, "bye", { closeUnwritten: true });
+    assert.deepEqual(pick(registry.recent.at(-1)!), {
+      code: 1006,
+      reason: "close 4001 not written: still queued when the runtime closed the socket",
+      closedBy: "server",
+    });
+  });
+
+  test("closeUnwritten on a close the client started changes nothing", () => {
+    const { session, registry } = setup({ peer: new PausingPeer() });
+    session.closed(1000, "done", { closeUnwritten: true });
+    assert.deepEqual(pick(registry.recent.at(-1)!), { code: 1000, reason: "done", closedBy: "client" });
+  });
+});
+
+describe("EchoSession: a paused peer is resumed after PAUSE_PROBE_MS (Bun hides a paused client's leaving)", () => {
+  test("without a drain, the peer is resumed once; a later queued echo pauses it again", {
+    timeout: 15_000,
+  }, async () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    peer.status = "queued";
+    session.receive("one");
+    session.receive("two");
+    assert.deepEqual(peer.calls, ["pause", "pause"]);
+    await sleep(PAUSE_PROBE_MS - 500);
+    assert.deepEqual(peer.calls, ["pause", "pause"]);
+    await sleep(1_000);
+    assert.deepEqual(peer.calls, ["pause", "pause", "resume"], "one probe for both pauses");
+    session.receive("three");
+    assert.deepEqual(peer.calls, ["pause", "pause", "resume", "pause"]);
+    session.closed(1006, "");
+    await sleep(PAUSE_PROBE_MS + 500);
+    assert.deepEqual(peer.calls, ["pause", "pause", "resume", "pause"], "closed() stops the probe");
+  });
+
+  test("a drain before PAUSE_PROBE_MS resumes at once and stops the probe", { timeout: 15_000 }, async () => {
+    const { peer, session } = setup({ peer: new PausingPeer() });
+    peer.status = "queued";
+    session.receive("one");
+    session.drained();
+    await sleep(PAUSE_PROBE_MS + 500);
+    assert.deepEqual(peer.calls, ["pause", "resume"]);
+    session.closed(1000, "");
+  });
+});
+
+/** The fields of a close record or log line that say how it ended. */
+function pick(record: { code: unknown; reason: unknown; closedBy: unknown }) {
+  return { code: record.code, reason: record.reason, closedBy: record.closedBy };
+}
 
 describe("EchoSession: keepalive", () => {
   const IDLE = 10_000;
