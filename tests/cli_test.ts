@@ -172,6 +172,8 @@ function alive(pid: number): boolean {
   }
 }
 
+const LONG_NPM = { timeout: 60_000 };
+
 const PACKAGE = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8"));
 
 describe("the README's start commands", () => {
@@ -223,7 +225,36 @@ describe("the README's start commands", () => {
     });
   }
 
-  test("npm run start:parallel listens on PORT (8181 when unset)", { timeout: 60_000 }, async () => {
+  for (const script of ["start", "start:bun"]) {
+    test(
+      `npm run ${script}: Ctrl-C (SIGINT to the group, which npm forwards again) drains`,
+      LONG_NPM,
+      async () => {
+        const npm = npmRun(script, { PORT: "0", LOG_FORMAT: "json", SHUTDOWN_GRACE_SECONDS: "5" });
+        try {
+          const { port } = JSON.parse(await npm.line(/"event":"listening"/));
+          const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+          await new Promise((resolve, reject) => {
+            client.onopen = resolve;
+            client.onerror = reject;
+          });
+          const closed = new Promise<number>((resolve) => client.onclose = (event) => resolve(event.code));
+          // Later than start-up, as a user's Ctrl-C comes: the two deliveries then reach Deno apart.
+          await sleep(1500);
+          process.kill(-npm.child.pid!, "SIGINT"); // the whole group, as a terminal's Ctrl-C
+          assert.equal(await within(10_000, closed), 1001, "the client got Echo's going-away close");
+          assert.equal(await within(10_000, npm.exited), 0);
+          assert.match(npm.out.stdout, /"event":"shutdown complete","left":0/, "the drain ran to its end");
+        } finally {
+          await npm.kill();
+        }
+      },
+    );
+  }
+
+  test("npm run start:parallel listens on PORT (8181 when unset), with no warning that PORT is ignored", {
+    timeout: 60_000,
+  }, async () => {
     const port = await freePort();
     const env = { PORT: String(port), DENO_JOBS: "2", LOG_FORMAT: "json", SHUTDOWN_GRACE_SECONDS: "5" };
     const npm = npmRun("start:parallel", env);
@@ -234,6 +265,7 @@ describe("the README's start commands", () => {
       assert.deepEqual(received, [{ type: "text", data: "parallel" }]);
       // Both isolates up before the signal, as tests/fleet_test.ts stops deno serve.
       await twoMembers(port);
+      assert.doesNotMatch(npm.out.stdout, /ignored under deno serve/, "PORT was honoured, not ignored");
       process.kill(npm.child.pid!, "SIGTERM");
       assert.equal(await within(10_000, npm.exited), 0);
     } finally {
