@@ -214,8 +214,7 @@ async function main(): Promise<number> {
   }
 
   console.log(
-    `Reports: ${ARTIFACTS}/conformance-<entry>-<runner>.md (conformance tables), ${ARTIFACTS}/*.png ` +
-      `(page screenshots), ${ARTIFACTS}/*.log (each phase's output).`,
+    `Reports in ${ARTIFACTS}/: conformance-<entry>-<runner>.md (tables), *.png (the page), *.log (each phase)`,
   );
   if (checkCode !== 0) console.log("check: FAILED (see above)");
   for (const line of totals) console.log(line);
