@@ -237,3 +237,72 @@ export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
   );
   return [...lines, ...notes].join("\n");
 }
+
+/** A cell of the terminal summary: the median, and its range only when the samples differ. */
+function brief(column: Column, s: Spread, compared: boolean): string {
+  const range = (a: string, b: string, to = "–") => s.min === s.max ? "" : ` (${a}${to}${b})`;
+  if (compared && column.higher) {
+    return `${s.median.toFixed(3)}×${range(s.min.toFixed(3), s.max.toFixed(3))}`;
+  }
+  const signed = (v: number) => `${v >= 0 ? "+" : "−"}${column.format(Math.abs(v))}`;
+  if (compared) return `${signed(s.median)}${range(signed(s.min), signed(s.max), "…")}`;
+  return `${column.format(s.median)}${range(column.format(s.min), column.format(s.max))}`;
+}
+
+/**
+ * A plain-text grid of at most `width` characters a line: one row per measure, one column per server (or
+ * pair). Columns that do not fit go to a second block under the first, and so on.
+ */
+function grid(measures: string[], headers: string[], cells: string[][], width: number): string[] {
+  const first = Math.max(...measures.map((m) => m.length));
+  const widths = headers.map((h, k) => Math.max(h.length, ...cells.map((row) => row[k].length)));
+  const blocks: number[][] = [];
+  for (let k = 0, used = Infinity; k < headers.length; k++) {
+    if (used + 2 + widths[k] > width) {
+      blocks.push([]);
+      used = first;
+    }
+    blocks[blocks.length - 1].push(k);
+    used += 2 + widths[k];
+  }
+  const lines: string[] = [];
+  for (const block of blocks) {
+    if (lines.length > 0) lines.push("");
+    const line = (title: string, texts: string[]) =>
+      [title.padEnd(first), ...block.map((k, i) => texts[i].padStart(widths[k]))].join("  ").trimEnd();
+    lines.push(line("", block.map((k) => headers[k])));
+    measures.forEach((measure, m) => lines.push(line(measure, block.map((k) => cells[m][k]))));
+  }
+  return lines;
+}
+
+/**
+ * What a terminal shows of a run, in lines of at most `width` characters: Echo against its bare echo on each
+ * measure (÷ for throughput, − for latency and memory), one column per runtime; or, with no pair measured
+ * (`--only`), each server's medians. The full table is {@link table}'s.
+ */
+export function terminalSummary(summary: Summary, width = 120): string[] {
+  if (summary.pairs.length > 0) {
+    const columns = COLUMNS.filter((c) => summary.pairs.some((pair) => pair.columns[c.key]));
+    const cells = columns.map((c) =>
+      summary.pairs.map((pair) => pair.columns[c.key] ? brief(c, pair.columns[c.key]!, true) : "–")
+    );
+    return [
+      "Echo ÷ bare (throughput) or Echo − bare (latency µs, memory): median (range of the rounds, if several)",
+      ...grid(
+        columns.map((c) => c.title),
+        summary.pairs.map((pair) => pair.echo.replace(/^Echo on /, "")),
+        cells,
+        width,
+      ),
+    ];
+  }
+  const columns = COLUMNS.filter((c) => summary.rows.some((row) => row.columns[c.key]));
+  const cells = columns.map((c) =>
+    summary.rows.map((row) => row.columns[c.key] ? brief(c, row.columns[c.key]!, false) : "–")
+  );
+  return [
+    "Each server: median (range of the rounds, if several)",
+    ...grid(columns.map((c) => c.title), summary.rows.map((row) => row.name), cells, width),
+  ];
+}

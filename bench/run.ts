@@ -10,12 +10,14 @@
  * - idle memory as `ps` reads it: `VmRSS` growth per idle connection, no forced collection;
  * - idle memory after a full collection (through the runtime's inspector) before each reading: what
  *   the connections themselves keep, `RssAnon`.
- * Prints one markdown table and writes `bench/results.json` and `bench/results.svg`
- * (`bench/results.partial.*`, not kept in git, for `--quick` or `--only`).
+ * Prints a summary that fits a terminal (Echo ÷ bare per measure) and writes `bench/results.json` (every
+ * sample) and `bench/results.svg` (`bench/results.partial.*`, not kept in git, for `--quick` or `--only`,
+ * with the full markdown table as `bench/results.partial.md`).
  *
- * Options: `--quick`, `--runs N` (whole runs, default 1), `--only NAME` (a substring of a server's name).
+ * Options: `--quick`, `--runs N` (whole runs, default 1), `--only NAME` (a substring of a server's name);
+ * `--table FILE` prints the full markdown table of a results file (docs/benchmarks.md's) and runs nothing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENTRIES, type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
@@ -31,12 +33,27 @@ import {
   pseudoRandom,
   type Target,
 } from "./load.ts";
-import { emptyRow, type Figures, type Row, spread, summarise, table, type TableMeta } from "./report.ts";
+import {
+  emptyRow,
+  type Figures,
+  type Row,
+  spread,
+  summarise,
+  table,
+  type TableMeta,
+  terminalSummary,
+} from "./report.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const option = (name: string) => args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
 const runs = Number(option("--runs") ?? 1);
+
+if (option("--table")) {
+  const results = JSON.parse(readFileSync(option("--table")!, "utf8"));
+  console.log(table(results.summary, results.rows, results.meta));
+  process.exit(0);
+}
 
 /** Each throughput workload: a warm-up, then consecutive rounds on the same connections. */
 const ROUNDS = { warmupMs: quick ? 200 : 500, windowMs: quick ? 500 : 2500, windows: quick ? 1 : 3 };
@@ -273,9 +290,23 @@ const meta = {
     idle: IDLE,
   },
 };
-console.log(table(summary, rows, tableMeta));
-for (const row of rows) for (const failure of row.failures) console.log(`- ${row.name} failed ${failure.split("\n")[0]}`);
 // A smoke or partial run must not overwrite the figures the docs show.
-const output = `${ROOT}bench/results${quick || option("--only") ? ".partial" : ""}`;
-writeFileSync(`${output}.json`, JSON.stringify({ meta, rows, summary }, null, 2) + "\n");
-writeFileSync(`${output}.svg`, chart(summary, meta));
+const partial = quick || option("--only") !== undefined;
+const output = `bench/results${partial ? ".partial" : ""}`;
+writeFileSync(`${ROOT}${output}.json`, JSON.stringify({ meta, rows, summary }, null, 2) + "\n");
+writeFileSync(`${ROOT}${output}.svg`, chart(summary, meta));
+if (partial) writeFileSync(`${ROOT}${output}.md`, table(summary, rows, tableMeta) + "\n");
+
+/** Lines for a terminal of 120 columns. */
+const WIDTH = 120;
+const cut = (line: string) => line.length > WIDTH ? `${line.slice(0, WIDTH - 1)}…` : line;
+console.log([
+  "",
+  ...terminalSummary(summary, WIDTH),
+  ...rows.flatMap((row) => row.failures.map((failure) => cut(`${row.name} FAILED ${failure.split("\n")[0]}`))),
+  "",
+  partial
+    ? `Full table (markdown, every server): ${output}.md`
+    : `Full table (markdown, as docs/benchmarks.md shows it): bun bench/run.ts --table ${output}.json`,
+  `Every sample, CPU use, parameters and the machine: ${output}.json; the chart: ${output}.svg`,
+].join("\n"));

@@ -11,13 +11,19 @@ import { isHealthcheck } from "../lib/server/healthcheck.ts";
 import type { ServeOptions } from "../lib/server/start.ts";
 import { drain, listen } from "./echo.ts";
 import { runHealthcheck } from "./healthcheck.ts";
-import { readSettings } from "./settings.ts";
+import { failureLine, readSettings } from "./settings.ts";
 import type { BunSocket } from "./socket.ts";
 import { startWorkers } from "./workers.ts";
 
 /** Starts Echo alone in this process, draining on SIGTERM/SIGINT. */
 export function serve(settings: Settings, options: ServeOptions = {}): Server<BunSocket> {
-  const listening = listen(settings, options);
+  let listening;
+  try {
+    listening = listen(settings, options);
+  } catch (error) {
+    console.error(failureLine(error, settings));
+    process.exit(2);
+  }
   const stop = () => drain(listening);
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, stop);
   return listening.server;

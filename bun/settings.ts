@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { type CliOptions, loadConfig, type Settings } from "../lib/server/cli.ts";
+import { type CliOptions, loadConfig, type Settings, startupFailure } from "../lib/server/cli.ts";
 
 /**
  * Whether this runs as a single executable (`bun build --compile`, `npm run build`): Bun serves the
@@ -36,4 +36,14 @@ export function readSettings(args: readonly string[]): Settings {
     process.exit(2);
   }
   return settings;
+}
+
+/**
+ * The line for a listener that could not open (the port in use, a low port, a foreign HOST, an unusable
+ * certificate), or the error itself again when start-up does not recognise it.
+ */
+export function failureLine(error: unknown, settings: Settings): string {
+  const line = startupFailure(error, settings.config, settings.tls !== undefined);
+  if (line === undefined) throw error;
+  return line;
 }

@@ -7,7 +7,8 @@
  */
 import { FLEET_CHANNEL } from "../lib/fleet/channel.ts";
 import { drain, listen, type Listening } from "./echo.ts";
-import type { WorkerCommand } from "./workers.ts";
+import { failureLine } from "./settings.ts";
+import type { WorkerCommand, WorkerReport } from "./workers.ts";
 
 declare const self: Worker;
 
@@ -20,6 +21,12 @@ self.onmessage = (event: MessageEvent<WorkerCommand>) => {
     // process.exit in a worker ends this thread only; the main thread reads the status (Bun docs, Workers).
     void drain(serving);
   } else if (!serving) {
-    serving = listen(command.serve, {}, new BroadcastChannel(FLEET_CHANNEL));
+    try {
+      serving = listen(command.serve, {}, new BroadcastChannel(FLEET_CHANNEL));
+    } catch (error) {
+      // Every thread fails alike: the main thread prints the line once and exits 2 with them.
+      self.postMessage({ failed: failureLine(error, command.serve) } satisfies WorkerReport);
+      process.exit(2);
+    }
   }
 };

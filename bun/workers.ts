@@ -8,6 +8,9 @@ import type { Settings } from "../lib/server/cli.ts";
 /** What the main thread tells a worker thread (bun/worker.ts). */
 export type WorkerCommand = { serve: Settings } | "drain";
 
+/** What a worker thread tells the main thread: the one line of a listener that could not open. */
+export type WorkerReport = { failed: string };
+
 /**
  * Runs `workers` threads of this process (bun/worker.ts), each serving the same port with reusePort
  * (Linux spreads connections among them) and joining the in-process fleet, so /info finds a
@@ -19,11 +22,17 @@ export function startWorkers(settings: Settings): void {
   // reusePort would give each thread its own free port for port 0, so pick one first.
   const port = settings.config.port || freePort(settings.config.host);
   const serving: WorkerCommand = { serve: { ...settings, config: { ...settings.config, port } } };
+  const printed = new Set<string>();
   const statuses = Array.from({ length: count }, () => {
     // A URL beside this file: `bun build --compile bun/server.ts bun/worker.ts` embeds the worker there.
     const worker = new Worker(new URL("./worker.ts", import.meta.url));
     const closed = new Promise<number>((resolve) => {
       worker.addEventListener("close", (event) => resolve((event as CloseEvent).code));
+      worker.addEventListener("message", (event) => {
+        const { failed } = (event as MessageEvent<WorkerReport>).data;
+        if (!printed.has(failed)) console.error(failed);
+        printed.add(failed);
+      });
       worker.addEventListener("error", (event) => {
         console.error(`echo: a worker thread failed: ${(event as ErrorEvent).message}`);
         resolve(1);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Settings } from "../lib/server/cli.ts";
+import { type Settings, startupFailure } from "../lib/server/cli.ts";
 import { internalError } from "../lib/server/handler.ts";
 import type { ServeOptions } from "../lib/server/start.ts";
 import { describeError } from "../lib/log.ts";
@@ -46,7 +46,15 @@ export function serve(settings: Settings, options: ServeOptions = {}): void {
       }
     }, RELISTEN_MS);
   };
-  listen(echo.announce);
+  try {
+    listen(echo.announce);
+  } catch (error) {
+    // The port in use, a low port, a foreign HOST, an unusable certificate: one line and exit 2.
+    const line = startupFailure(error, config, tls !== undefined);
+    if (line === undefined) throw error;
+    console.error(line);
+    Deno.exit(2);
+  }
 
   const stop = () =>
     echo.drain({

@@ -2,9 +2,12 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ENTRIES, ROOT, runToExit, startServer } from "./support/server.ts";
 import { nodeWs } from "./support/clients.ts";
+import { freePort } from "./support/nginx.ts";
+import { twoMembers } from "./support/fleets.ts";
 
 for (const entry of ENTRIES) {
   describe(`command line of ${entry.name}`, () => {
@@ -118,30 +121,156 @@ describe("default port", () => {
   }
 });
 
+/** `npm run SCRIPT` in a process group of its own, with what it printed so far. */
+function npmRun(script: string, env: Record<string, string>) {
+  const child = spawn("npm", ["run", script], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    // A group of its own, so that whatever npm started can be found and stopped at the end.
+    detached: true,
+  });
+  const out = { stdout: "", stderr: "" };
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => out.stdout += chunk);
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => out.stderr += chunk);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    out,
+    exited,
+    /** Resolves with the first stdout line after npm's banner that matches `pattern`. */
+    async line(pattern: RegExp): Promise<string> {
+      for (let waited = 0; waited < 20_000; waited += 50) {
+        const found = out.stdout.split("\n").find((line) => pattern.test(line));
+        if (found) return found;
+        await sleep(50);
+      }
+      throw new Error(`no line matching ${pattern} in 20 s:\n${out.stdout}${out.stderr}`);
+    },
+    /** SIGKILLs whatever is left of the group. */
+    async kill() {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch { /* the group is gone */ }
+      await exited;
+    },
+  };
+}
+
+/** `promise`'s value, or "timed out" after `ms`. */
+function within<T>(ms: number, promise: Promise<T>): Promise<T | "timed out"> {
+  return Promise.race([promise, sleep(ms).then(() => "timed out" as const)]);
+}
+
+/** Whether a process is running (signal 0 reaches it). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const LONG_NPM = { timeout: 60_000 };
+
+const PACKAGE = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8"));
+
 describe("the README's start commands", () => {
   for (const script of ["start", "start:bun"]) {
-    test(`npm run ${script}: Echo's listening line comes first, and nothing on stderr`, async () => {
-      const child = spawn("npm", ["run", script], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: "1", PORT: "0", LOG_FORMAT: "pretty" },
-        stdio: ["ignore", "pipe", "pipe"],
-        // A group of its own, so that npm and the runtime it started are stopped together.
-        detached: true,
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout!.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
-      child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+    test(`npm run ${script}: npm's banner, then Echo's listening line, and nothing on stderr`, {
+      timeout: 60_000,
+    }, async () => {
+      const npm = npmRun(script, { PORT: "0", LOG_FORMAT: "pretty" });
       try {
-        for (let waited = 0; !stdout.includes("\n") && waited < 20_000; waited += 50) await sleep(50);
-        assert.match(stdout.split("\n")[0], /^Echo on \w+ [\d.]+ listening on ws:\/\/localhost:\d+\//);
+        await npm.line(/listening on/);
+        const lines = npm.out.stdout.split("\n");
+        // npm's banner (its script's name and command), and Echo's line at once after it.
+        const banner = [
+          "",
+          `> ${PACKAGE.name}@${PACKAGE.version} ${script}`,
+          `> ${PACKAGE.scripts[script]}`,
+          "",
+        ];
+        assert.deepEqual(lines.slice(0, 4), banner);
+        assert.match(lines[4], /^Echo on \w+ [\d.]+ listening on ws:\/\/localhost:\d+\//);
         await sleep(300);
-        assert.equal(stderr, "");
+        assert.equal(npm.out.stderr, "");
       } finally {
-        process.kill(-child.pid!, "SIGKILL");
-        await exited;
+        await npm.kill();
+      }
+    });
+
+    test(`npm run ${script}: SIGTERM to npm drains the server, and no Echo process outlives npm`, {
+      timeout: 60_000,
+    }, async () => {
+      const npm = npmRun(script, { PORT: "0", LOG_FORMAT: "json", SHUTDOWN_GRACE_SECONDS: "5" });
+      try {
+        const { port, pid } = JSON.parse(await npm.line(/"event":"listening"/));
+        const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+        await new Promise((resolve, reject) => {
+          client.onopen = resolve;
+          client.onerror = reject;
+        });
+        const closed = new Promise<number>((resolve) => client.onclose = (event) => resolve(event.code));
+        const start = Date.now();
+        process.kill(npm.child.pid!, "SIGTERM"); // npm alone, as a process manager stops it
+        assert.equal(await within(10_000, closed), 1001, "the client got Echo's going-away close");
+        assert.equal(await within(10_000, npm.exited), 0, "npm exits as its script did: 0 after the drain");
+        while (alive(pid) && Date.now() - start < 5_000) await sleep(50);
+        assert.equal(alive(pid), false, `Echo (pid ${pid}) still runs after npm exited`);
+      } finally {
+        await npm.kill();
       }
     });
   }
+
+  for (const script of ["start", "start:bun"]) {
+    test(
+      `npm run ${script}: Ctrl-C (SIGINT to the group, which npm forwards again) drains`,
+      LONG_NPM,
+      async () => {
+        const npm = npmRun(script, { PORT: "0", LOG_FORMAT: "json", SHUTDOWN_GRACE_SECONDS: "5" });
+        try {
+          const { port } = JSON.parse(await npm.line(/"event":"listening"/));
+          const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+          await new Promise((resolve, reject) => {
+            client.onopen = resolve;
+            client.onerror = reject;
+          });
+          const closed = new Promise<number>((resolve) => client.onclose = (event) => resolve(event.code));
+          // Later than start-up, as a user's Ctrl-C comes: the two deliveries then reach Deno apart.
+          await sleep(1500);
+          process.kill(-npm.child.pid!, "SIGINT"); // the whole group, as a terminal's Ctrl-C
+          assert.equal(await within(10_000, closed), 1001, "the client got Echo's going-away close");
+          assert.equal(await within(10_000, npm.exited), 0);
+          assert.match(npm.out.stdout, /"event":"shutdown complete","left":0/, "the drain ran to its end");
+        } finally {
+          await npm.kill();
+        }
+      },
+    );
+  }
+
+  test("npm run start:parallel listens on PORT (8181 when unset), with no warning that PORT is ignored", {
+    timeout: 60_000,
+  }, async () => {
+    const port = await freePort();
+    const env = { PORT: String(port), DENO_JOBS: "2", LOG_FORMAT: "json", SHUTDOWN_GRACE_SECONDS: "5" };
+    const npm = npmRun("start:parallel", env);
+    try {
+      const { message } = JSON.parse(await npm.line(/"event":"listening"/));
+      assert.match(message, new RegExp(`listening on ws://localhost:${port}/`));
+      const { received } = await nodeWs.exchange(`ws://127.0.0.1:${port}/`, ["parallel"]);
+      assert.deepEqual(received, [{ type: "text", data: "parallel" }]);
+      // Both isolates up before the signal, as tests/fleet_test.ts stops deno serve.
+      await twoMembers(port);
+      assert.doesNotMatch(npm.out.stdout, /ignored under deno serve/, "PORT was honoured, not ignored");
+      process.kill(npm.child.pid!, "SIGTERM");
+      assert.equal(await within(10_000, npm.exited), 0);
+    } finally {
+      await npm.kill();
+    }
+    assert.match(PACKAGE.scripts["start:parallel"], /--port "\$\{PORT:-8181\}"/);
+  });
 });

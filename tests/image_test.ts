@@ -2,12 +2,13 @@
  * The container image as a user runs it: `npm run image` (scripts/image.sh, this machine's architecture),
  * then `podman run -p PORT:8181 echo-ws:latest` with no arguments. Echo and /info answer, the process is
  * not root, the image's HEALTHCHECK passes, and `podman stop` gives every client 1001 and ends within
- * the grace period. Also the arm64 executable, serving under qemu-user, with the C library files the
- * arm64 image copies (libc6-arm64-cross).
+ * the grace period. `npm run image:run` (the README's line) serves on PORT and stops with npm. Also the
+ * arm64 executable, serving under qemu-user, with the C library files the arm64 image copies
+ * (libc6-arm64-cross).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { arch } from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -157,6 +158,46 @@ describe("container image", { timeout: 180_000 }, () => {
       }
     },
   );
+});
+
+describe("npm run image:run, the README's container line", { timeout: 120_000 }, () => {
+  test("publishes PORT with deploy/containers.conf, and npm's SIGTERM stops the container", {
+    timeout: 120_000,
+  }, async () => {
+    execFileSync("bash", [`${ROOT}scripts/image.sh`, OWN], { cwd: ROOT, env: ENV, stdio: "ignore" });
+    const port = await freePort();
+    // The environment a user has: no CONTAINERS_CONF; the script sets it.
+    const env: Record<string, string | undefined> = { ...process.env, PORT: String(port) };
+    delete env.CONTAINERS_CONF;
+    const npm = spawn("npm", ["run", "image:run"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let output = "";
+    npm.stdout!.setEncoding("utf8").on("data", (chunk: string) => output += chunk);
+    npm.stderr!.setEncoding("utf8").on("data", (chunk: string) => output += chunk);
+    const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
+    try {
+      let healthy = false;
+      for (let i = 0; i < 300 && !healthy && npm.exitCode === null; i++) {
+        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false);
+        if (!healthy) await sleep(100);
+      }
+      assert.ok(healthy, `no answer on ${port}:\n${output}`);
+      await echoes(port, "from npm run image:run");
+      process.kill(npm.pid!, "SIGTERM");
+      const code = await Promise.race([exited, sleep(15_000).then(() => "still running")]);
+      assert.equal(code, 0, output);
+      assert.match(output, /"event":"shutdown complete"/);
+    } finally {
+      try {
+        process.kill(-npm.pid!, "SIGKILL");
+      } catch { /* gone */ }
+      await exited;
+    }
+  });
 });
 
 describe(

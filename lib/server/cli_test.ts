@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type CliOptions, listeningLine, loadConfig, type Settings } from "./cli.ts";
+import { type CliOptions, listeningLine, loadConfig, type Settings, startupFailure } from "./cli.ts";
 import { DEFAULTS, helpText } from "../config.ts";
 
 /** Thrown by the fake exit so that `never` holds and the code can be read back. */
@@ -20,7 +20,14 @@ interface Run {
   read: string[];
 }
 
-const FILES: Record<string, string> = { "/tls/cert.pem": "CERT PEM", "/tls/key.pem": "KEY PEM" };
+const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+const FILES: Record<string, string> = {
+  "/tls/cert.pem": CERT,
+  "/tls/key.pem": KEY,
+  "/tls/rsa-key.pem": KEY.replaceAll("PRIVATE KEY", "RSA PRIVATE KEY"),
+  "/tls/garbage.pem": "garbage\n",
+};
 
 function run(args: string[], env: Record<string, string> = {}, options: Partial<CliOptions> = {}): Run {
   const out: Run = { printed: [], errors: [], read: [] };
@@ -136,14 +143,14 @@ describe("loadConfig: TLS files", () => {
 
   test("reads the certificate and key into settings.tls", () => {
     const out = run([], pair);
-    assert.deepEqual(out.result?.tls, { cert: "CERT PEM", key: "KEY PEM" });
+    assert.deepEqual(out.result?.tls, { cert: CERT, key: KEY });
     assert.deepEqual(out.read, ["/tls/cert.pem", "/tls/key.pem"]);
     assert.equal(out.result?.config.tlsCertFile, "/tls/cert.pem");
   });
 
   test("reads the files the flags name", () => {
     const out = run(["--tls-cert-file", "/tls/cert.pem", "--tls-key-file=/tls/key.pem"]);
-    assert.deepEqual(out.result?.tls, { cert: "CERT PEM", key: "KEY PEM" });
+    assert.deepEqual(out.result?.tls, { cert: CERT, key: KEY });
   });
 
   for (
@@ -163,6 +170,31 @@ describe("loadConfig: TLS files", () => {
         out.errors[0],
       );
       assert.ok(!out.errors[0].includes("\n"), out.errors[0]);
+    });
+  }
+
+  test("a key in PKCS#1 (RSA PRIVATE KEY) form is read too", () => {
+    assert.match(
+      run([], { ...pair, TLS_KEY_FILE: "/tls/rsa-key.pem" }).result?.tls?.key ?? "",
+      /RSA PRIVATE KEY/,
+    );
+  });
+
+  for (
+    const [name, env, what] of [
+      ["TLS_CERT_FILE", { ...pair, TLS_CERT_FILE: "/tls/garbage.pem" }, "certificate"],
+      ["TLS_KEY_FILE", { ...pair, TLS_KEY_FILE: "/tls/garbage.pem" }, "private key"],
+      [
+        "TLS_CERT_FILE",
+        { ...pair, TLS_CERT_FILE: "/tls/key.pem", TLS_KEY_FILE: "/tls/cert.pem" },
+        "certificate",
+      ],
+    ] as const
+  ) {
+    test(`a ${name} that holds no PEM ${what} (${env[name]}) exits 2 with one line naming it`, () => {
+      const out = run([], env);
+      assert.equal(out.exitCode, 2);
+      assert.deepEqual(out.errors, [`echo: ${name}: "${env[name]}" holds no PEM ${what}`]);
     });
   }
 
@@ -244,5 +276,86 @@ describe("listeningLine", () => {
   test("the port can be read back from the line", () => {
     const line = listeningLine({ hostname: "0.0.0.0", port: 43210 }, deno);
     assert.equal(Number(/:(\d+)\//.exec(line)?.[1]), 43210);
+  });
+});
+
+describe("startupFailure: a listener that could not open is one line naming the option", () => {
+  const config = { port: 8181, host: "0.0.0.0" };
+  /** An error as the runtime throws it: Deno's classes have a name, Bun's errors a code. */
+  const error = (name: string, message: string, code?: string) =>
+    Object.assign(new Error(message), { name }, code ? { code } : {});
+  const cases: Array<[string, unknown, string]> = [
+    [
+      "Deno: the port in use",
+      error("AddrInUse", "Address already in use (os error 98)", "EADDRINUSE"),
+      "echo: PORT: 8181 is in use (AddrInUse); choose another with PORT=9000 or --port 9000",
+    ],
+    [
+      "Bun: the port in use",
+      error("Error", "Failed to start server. Is port 8181 in use?", "EADDRINUSE"),
+      "echo: PORT: 8181 is in use (EADDRINUSE); choose another with PORT=9000 or --port 9000",
+    ],
+    [
+      "Deno: a low port without the privilege",
+      error("PermissionDenied", "Permission denied (os error 13)", "EACCES"),
+      "echo: PORT: not allowed to listen on 80 (PermissionDenied): ports below 1024 need root or " +
+      "CAP_NET_BIND_SERVICE; choose another with PORT=8181 or --port 8181",
+    ],
+    [
+      "Bun: a low port without the privilege",
+      error("Error", "permission denied 127.0.0.1:80", "EACCES"),
+      "echo: PORT: not allowed to listen on 80 (EACCES): ports below 1024 need root or CAP_NET_BIND_SERVICE; " +
+      "choose another with PORT=8181 or --port 8181",
+    ],
+    [
+      "Deno: a HOST that is not this machine's",
+      error("AddrNotAvailable", "Cannot assign requested address (os error 99)", "EADDRNOTAVAIL"),
+      'echo: HOST: cannot listen on "0.0.0.0", not an address of this machine (AddrNotAvailable); ' +
+      "choose another with HOST=0.0.0.0 or --host 127.0.0.1",
+    ],
+    [
+      "Deno: a HOST name that does not resolve",
+      error("Error", "failed to lookup address information: Name or service not known"),
+      'echo: HOST: cannot listen on "0.0.0.0", not an address of this machine (failed to lookup address ' +
+      "information: Name or service not known); choose another with HOST=0.0.0.0 or --host 127.0.0.1",
+    ],
+    [
+      "Deno: a key that is not the certificate's",
+      error("Error", "keys may not be consistent: KeyMismatch"),
+      "echo: TLS_KEY_FILE: not the key of TLS_CERT_FILE's certificate (keys may not be consistent: " +
+      "KeyMismatch); give the key the certificate was issued for (--tls-key-file)",
+    ],
+    [
+      "Bun: a key that is not the certificate's",
+      error(
+        "Error",
+        "error:0b000074:X.509 certificate routines:OPENSSL_internal:KEY_VALUES_MISMATCH",
+        "ERR_OSSL_X509_KEY_VALUES_MISMATCH",
+      ),
+      "echo: TLS_KEY_FILE: not the key of TLS_CERT_FILE's certificate (ERR_OSSL_X509_KEY_VALUES_MISMATCH); " +
+      "give the key the certificate was issued for (--tls-key-file)",
+    ],
+    [
+      "Deno: PEM text that holds no certificate",
+      error("InvalidData", "No certificates found in certificate data"),
+      "echo: TLS_CERT_FILE, TLS_KEY_FILE: not a usable certificate and key (No certificates found in " +
+      "certificate data); check both files (--tls-cert-file, --tls-key-file)",
+    ],
+  ];
+  for (const [what, thrown, line] of cases) {
+    test(what, () => {
+      const port = /PermissionDenied|EACCES/.test(line) ? 80 : 8181;
+      assert.equal(startupFailure(thrown, { ...config, port }, true), line);
+    });
+  }
+
+  test("the suggested port is never the one in use", () => {
+    const inUse = error("AddrInUse", "Address already in use (os error 98)");
+    assert.match(startupFailure(inUse, { ...config, port: 9000 }, false)!, /PORT=9001 or --port 9001$/);
+  });
+
+  test("an error start-up does not recognise is left to its stack trace", () => {
+    assert.equal(startupFailure(new TypeError("x is not a function"), config, false), undefined);
+    assert.equal(startupFailure(error("InvalidData", "No certificates found"), config, false), undefined);
   });
 });

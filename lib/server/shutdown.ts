@@ -18,22 +18,39 @@ export interface ShutdownOptions {
    * (docs/design.md, "Shutdown"). The drain waits for these as for live sessions. Absent: none.
    */
   lingering?(): number;
+  /** The clock, in milliseconds (tests give their own). */
+  now?(): number;
 }
 
 /** How often the drain asks the entry about connections the runtime still holds. */
 export const LINGER_POLL_MS = 100;
 
 /**
+ * A signal that repeats the first one within this long is the same request delivered twice, not a second
+ * one: Ctrl-C on `npm start` reaches Echo from the terminal and again from npm, which forwards its
+ * signals to the script it runs.
+ */
+export const REPEATED_SIGNAL_MS = 500;
+
+/** When each context's drain began. */
+const draining = new WeakMap<Context, number>();
+
+/**
  * Refuses new upgrades, sends every client close 1001 (never 1005), waits for the closing
  * handshakes up to SHUTDOWN_GRACE_SECONDS with the listener still open (`/readyz` answers 503
- * meanwhile), stops the listener and exits 0.
+ * meanwhile), stops the listener and exits 0. A second signal, later than {@link REPEATED_SIGNAL_MS} after
+ * the first, exits 0 at once.
  */
 export async function shutDown(context: Context, options: ShutdownOptions): Promise<never> {
+  const now = options.now?.() ?? Date.now();
   if (context.hub.draining) {
+    // The same signal twice: the drain goes on (the first call exits).
+    if (now - (draining.get(context) ?? -Infinity) < REPEATED_SIGNAL_MS) return new Promise(() => {});
     context.logger.flush();
     return options.exit(0); // a second signal: stop waiting
   }
   context.hub.draining = true;
+  draining.set(context, now);
   const live = context.hub.sessions.length;
   context.logger.log("info", "shutdown", { live, graceSeconds: context.config.shutdownGraceSeconds });
   const deadline = Date.now() + context.config.shutdownGraceSeconds * 1000;

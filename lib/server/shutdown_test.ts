@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { shutDown } from "./shutdown.ts";
+import { REPEATED_SIGNAL_MS, shutDown } from "./shutdown.ts";
 import type { Config } from "../config.ts";
 import type { Context } from "../context.ts";
 import type { LiveSession } from "../hub.ts";
@@ -33,6 +33,8 @@ interface Shutdown {
   logged: Array<Record<string, unknown>>;
   steps: string[];
   sessions: FakeSession[];
+  /** What shutDown reads as the time, ms. */
+  clock: number;
 }
 
 /**
@@ -56,7 +58,7 @@ function shutdownHarness(
     sessions.push(session);
     context.hub.add(session);
   }
-  return { context, logged, steps, sessions };
+  return { context, logged, steps, sessions, clock: 0 };
 }
 
 /** Runs shutDown with recording stopListening and exit; resolves with the exit code. */
@@ -68,6 +70,7 @@ async function runShutDown(
   try {
     await shutDown(h.context, {
       lingering,
+      now: () => h.clock,
       stopListening: () => {
         h.steps.push(`stop listening (${h.context.hub.sessions.length} left)`);
         return stopListening();
@@ -175,6 +178,7 @@ describe("shutDown", () => {
     try {
       first = runShutDown(h);
       assert.deepEqual(h.sessions[0].closes, [[1001, "server shutting down"]]);
+      h.clock += REPEATED_SIGNAL_MS;
       assert.equal(await runShutDown(h), 0);
       assert.deepEqual(h.steps, ["close 0", "exit 0"]);
       assert.equal(h.sessions[0].closes.length, 1);
@@ -183,5 +187,21 @@ describe("shutDown", () => {
       h.context.hub.remove(h.sessions[0]);
       await first;
     }
+  });
+
+  test("the same signal twice at once (Ctrl-C on npm start: the terminal's, then npm's) is one drain", async () => {
+    const h = shutdownHarness(1, "never", { shutdownGraceSeconds: 600 });
+    const first = runShutDown(h);
+    h.clock += REPEATED_SIGNAL_MS - 1;
+    let repeatEnded = false;
+    void runShutDown(h).then(() => repeatEnded = true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(repeatEnded, false, "the repeat neither exits nor ends");
+    assert.deepEqual(h.steps, ["close 0"], "no exit: the drain goes on");
+    assert.equal(h.sessions[0].closes.length, 1);
+    // The drain ends as it would have: once the client has left, exit 0.
+    h.context.hub.remove(h.sessions[0]);
+    assert.equal(await first, 0);
+    assert.deepEqual(h.steps, ["close 0", "stop listening (0 left)", "exit 0"]);
   });
 });
