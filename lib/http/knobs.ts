@@ -21,13 +21,33 @@ export interface HttpKnobs {
   headers?: Array<[string, string]>;
   /** The answer's body is this many bytes of filler instead of the echo. */
   bodyBytes?: number;
+  /**
+   * The answer's body is exactly these bytes instead of the echo (`body`, `body_base64`), with this
+   * `Content-Type` unless a `header` knob names one.
+   */
+  body?: { bytes: Uint8Array<ArrayBuffer>; contentType: string };
 }
 
 /**
  * The knobs, each read as the query parameter `echo_<name>` (`echo_body_bytes`) or the header
  * `X-Echo-<Name>` (`X-Echo-Body-Bytes`).
  */
-export const HTTP_KNOB_PARAMETERS = ["status", "delay", "header", "body_bytes"] as const;
+export const HTTP_KNOB_PARAMETERS = [
+  "status",
+  "delay",
+  "header",
+  "body_bytes",
+  "body",
+  "body_base64",
+] as const;
+
+/** The knobs that choose the answer's body; at most one per request. */
+const BODY_KNOBS = ["body", "body_base64", "body_bytes"] as const;
+
+/** The `Content-Type` of a `body` knob's answer unless a `header` knob names one. */
+export const BODY_TEXT_TYPE = "text/plain; charset=utf-8";
+/** The `Content-Type` of a `body_base64` knob's answer unless a `header` knob names one. */
+export const BODY_BYTES_TYPE = "application/octet-stream";
 
 type HttpKnob = typeof HTTP_KNOB_PARAMETERS[number];
 
@@ -69,7 +89,7 @@ export interface HttpKnobError {
 export interface HttpKnobOptions {
   /** `false` under `KNOBS=off`: any knob is refused with 403. */
   enabled: boolean;
-  /** The largest `body_bytes` (MAX_MESSAGE_BYTES: no bigger than the largest body echoed). */
+  /** The largest `body_bytes`, `body` or `body_base64` (MAX_MESSAGE_BYTES: no bigger than the largest body echoed). */
   maxBodyBytes: number;
 }
 
@@ -124,7 +144,25 @@ export function parseHttpKnobs(
     }
     given.set(knob, values);
   }
+  const bodies = BODY_KNOBS.filter((knob) => given.has(knob));
+  if (bodies.length > 1) {
+    const [first, second] = bodies.map((knob) => given.get(knob)![0][0]);
+    return fail(second, `give one of ${BODY_KNOBS.map(knobParameter).join(", ")}, not two (${first} too)`);
+  }
   const knobs: HttpKnobs = {};
+  for (const knob of ["body", "body_base64"] as const) {
+    const asked = given.get(knob);
+    if (!asked) continue;
+    const [source, raw] = asked[0];
+    const bytes = knob === "body" ? textBytes(raw, source) : base64Bytes(raw, source);
+    if (bytes === undefined) {
+      return fail(source, "expected base64 (or base64url); in a query, write + as %2B");
+    }
+    if (bytes.byteLength > options.maxBodyBytes) {
+      return fail(source, `${bytes.byteLength} bytes, over MAX_MESSAGE_BYTES (${options.maxBodyBytes})`);
+    }
+    knobs.body = { bytes, contentType: knob === "body" ? BODY_TEXT_TYPE : BODY_BYTES_TYPE };
+  }
   const number = (knob: "status" | "delay" | "body_bytes", min: number, max: number) => {
     const [source, raw] = given.get(knob)![0];
     if (!/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -170,6 +208,34 @@ export function parseHttpKnobs(
     }
   }
   return knobs;
+}
+
+/**
+ * A `body` knob's bytes: a query parameter's decoded text as UTF-8; a header's value byte for byte
+ * (both runtimes hand a header's bytes over as Latin-1 characters, so UTF-8 sent in it comes back as sent).
+ */
+function textBytes(raw: string, source: string): Uint8Array<ArrayBuffer> {
+  if (!source.startsWith("header")) return new TextEncoder().encode(raw);
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+}
+
+type FromBase64 = (text: string, options: { alphabet: "base64" | "base64url" }) => Uint8Array<ArrayBuffer>;
+
+/**
+ * A `body_base64` knob's bytes, from base64 or base64url, padded or not; `undefined` when it is neither.
+ * In a query an unencoded `+` arrives as a space (form decoding), which is read back as `+`.
+ */
+function base64Bytes(raw: string, source: string): Uint8Array<ArrayBuffer> | undefined {
+  const text = source.startsWith("header") ? raw : raw.replaceAll(" ", "+");
+  const url = /[-_]/.test(text);
+  if (!(url ? /^[A-Za-z0-9_-]*={0,2}$/ : /^[A-Za-z0-9+/]*={0,2}$/).test(text)) return undefined;
+  try {
+    // Uint8Array.fromBase64 (TC39 "Uint8Array to/from base64") is in both runtimes' engines.
+    const decode = (Uint8Array as unknown as { fromBase64: FromBase64 }).fromBase64;
+    return decode(text, { alphabet: url ? "base64url" : "base64" });
+  } catch {
+    return undefined;
+  }
 }
 
 /** `body_bytes` → `Body-Bytes`, as the header is written in messages. */

@@ -79,6 +79,57 @@ describe("parseHttpKnobs", () => {
     assert.match(error(many).message, /more than 32 headers/);
   });
 
+  test("body knobs: literal text (UTF-8 from the query, bytes from the header) or base64, with a type", () => {
+    const bytes = (knobs: ReturnType<typeof parse>) => {
+      assert.ok(!isHttpKnobError(knobs) && knobs.body, JSON.stringify(knobs));
+      return [[...knobs.body.bytes], knobs.body.contentType];
+    };
+    const text = "text/plain; charset=utf-8";
+    assert.deepEqual(bytes(parse("echo_body=%C3%A9")), [[0xc3, 0xa9], text]);
+    // Both runtimes hand a header's bytes over as Latin-1 characters: "Ã©" is the UTF-8 of "é", as sent.
+    assert.deepEqual(bytes(parse("", { "X-Echo-Body": "\xc3\xa9" })), [[0xc3, 0xa9], text]);
+    assert.deepEqual(bytes(parse("echo_body=")), [[], text]);
+    const octets = "application/octet-stream";
+    assert.deepEqual(bytes(parse("echo_body_base64=%2F%2F4%3D")), [[0xff, 0xfe], octets]);
+    assert.deepEqual(bytes(parse("echo_body_base64=__4")), [[0xff, 0xfe], octets], "base64url, unpadded");
+    assert.deepEqual(bytes(parse("echo_body_base64=+%2F4%3D")), [[0xfb, 0xfe], octets], "+ sent unencoded");
+    assert.deepEqual(bytes(parse("", { "X-Echo-Body-Base64": "//4=" })), [[0xff, 0xfe], octets]);
+  });
+
+  test("body knobs: bounded, valid base64 only, one of them per request, once", () => {
+    assert.equal(
+      error(`echo_body=${"x".repeat(1001)}`).message,
+      "query parameter echo_body: 1001 bytes, over MAX_MESSAGE_BYTES (1000)",
+    );
+    const largest = parse(`echo_body=${"x".repeat(1000)}`);
+    assert.ok(
+      !isHttpKnobError(largest) && largest.body?.bytes.byteLength === 1000,
+      "MAX_MESSAGE_BYTES itself",
+    );
+    assert.match(
+      error("", { "X-Echo-Body-Base64": "A".repeat(1336) }).message,
+      /^header X-Echo-Body-Base64: 1002 bytes, over MAX_MESSAGE_BYTES/,
+    );
+    for (const bad of ["a!b", "ab=c", "a-b+", "a===", "abcde"]) {
+      assert.match(
+        error(`echo_body_base64=${encodeURIComponent(bad)}`).message,
+        /^query parameter echo_body_base64: expected base64 \(or base64url\)/,
+        bad,
+      );
+    }
+    assert.match(
+      error("echo_body=a&echo_body_bytes=3").message,
+      /^query parameter echo_body_bytes: give one of echo_body, echo_body_base64, echo_body_bytes, not two/,
+    );
+    assert.equal(
+      error("echo_body_base64=YQ", { "X-Echo-Body": "a" }).message,
+      "query parameter echo_body_base64: give one of echo_body, echo_body_base64, echo_body_bytes, not two " +
+        "(header X-Echo-Body too)",
+    );
+    assert.match(error("echo_body=a&echo_body=b").message, /body given more than once/);
+    assert.match(error("echo_bdy=a").message, /did you mean echo_body\?/);
+  });
+
   test("KNOBS=off refuses any knob with 403", () => {
     const off = { enabled: false, maxBodyBytes: 1000 };
     assert.deepEqual(error("echo_status=200", {}, off), {
