@@ -5,6 +5,7 @@
  * @module
  */
 import type { Server } from "bun";
+import { hostname } from "node:os";
 import { bunExtensions } from "../lib/deflate.ts";
 import type { FleetChannel } from "../lib/fleet/channel.ts";
 import { redisStore } from "../lib/fleet/redis_store.ts";
@@ -46,6 +47,8 @@ export function listen(settings: Settings, options: ServeOptions = {}, channel?:
   const echo = startEcho(settings, {
     name: `Bun ${Bun.version}`,
     pid: process.pid,
+    // Bun has no permissions: HOSTNAME where the environment sets it, else the kernel's name.
+    hostname: () => process.env.HOSTNAME || hostname(),
     write: console.log,
     extensions: bunExtensions(config.deflate),
     pathNote: BUN_PATH_NOTE,

@@ -34,6 +34,7 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
   const echo = startEcho(settings, {
     name: `Deno ${Deno.version.deno}`,
     pid: Deno.pid,
+    hostname,
     write: stdoutLines(),
     extensions: DENO_EXTENSIONS,
     unsupportedKnobs: DENO_MISSING_KNOBS,
@@ -52,4 +53,26 @@ export function createEcho(settings: Settings, options: ServeOptions = {}): Deno
       opening.closedByDeno = true;
     },
   };
+}
+
+/**
+ * The host's name without adding a permission: `HOSTNAME` when env access to it is granted (Echo's
+ * documented commands grant all of the environment), else `Deno.hostname()` when `--allow-sys` (or
+ * `--allow-sys=hostname`) is granted. Asked with `querySync`, which never prompts: a server has nobody
+ * to answer a prompt.
+ */
+function hostname(): string | undefined {
+  if (granted({ name: "env", variable: "HOSTNAME" })) {
+    const fromEnv = Deno.env.get("HOSTNAME");
+    if (fromEnv) return fromEnv;
+  }
+  return granted({ name: "sys", kind: "hostname" }) ? Deno.hostname() : undefined;
+}
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false; // a host without the permissions API
+  }
 }

@@ -23,7 +23,7 @@ export interface Context {
   registry: Registry;
   hub: Hub;
   logger: Logger;
-  /** Which process and isolate this is (several share a port on all cores). */
+  /** Which host, process and isolate this is (several share a port on all cores). */
   process: ProcessIdentity;
   /** Test knobs this runtime cannot offer, each with the reason a refused client reads. */
   unsupportedKnobs: Partial<Record<KnobParameter, string>>;
@@ -57,6 +57,8 @@ export function createContext(
     registry?: Registry;
     /** The OS process id, which lib/ cannot read (0 where unknown). */
     pid?: number;
+    /** The host's name, as the entry found it (lib/identity.ts); absent: unknown. */
+    hostname?: string | null;
     unsupportedKnobs?: Partial<Record<KnobParameter, string>>;
     pathNote?: string;
   },
@@ -68,7 +70,7 @@ export function createContext(
     registry: options.registry ?? new Registry(),
     hub: new Hub(),
     logger: options.logger,
-    process: processIdentity(options.pid ?? 0),
+    process: processIdentity(options.pid ?? 0, options.hostname),
     unsupportedKnobs: options.unsupportedKnobs ?? {},
     pathNote: options.pathNote ?? null,
     fleet: [],

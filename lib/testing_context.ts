@@ -23,6 +23,8 @@ export interface TestContext {
 export interface TestContextOptions {
   runtime?: string;
   extensions?: ExtensionPolicy;
+  /** The host's name the context reports (default: none, as on Deno without HOSTNAME or --allow-sys). */
+  hostname?: string;
 }
 
 /** A context over DEFAULTS with `config` applied, logging every level as JSON into `events`. */
@@ -33,6 +35,7 @@ export function testContext(config: Partial<Config> = {}, options: TestContextOp
     runtime: options.runtime ?? "Test 1",
     extensions: options.extensions ?? DENO_EXTENSIONS,
     logger,
+    hostname: options.hostname,
   });
   return { context, events };
 }

@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
 import { type RunningNginx, startNginx } from "./support/nginx.ts";
@@ -250,6 +250,158 @@ for (const entry of ENTRIES) {
       assert.equal(line?.status, 202);
       assert.equal(line?.service, "echo");
     });
+    test("curl with a Bearer JWT: its header and claims decoded and marked unverified; a malformed one is reported", async () => {
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+      const claims = { sub: "user-42", name: "Zoë", roles: ["admin"], exp: 4102444800 };
+      const token = `${part({ alg: "ES256", typ: "JWT", kid: "key-1" })}.${part(claims)}.${"c2lnbmF0dXJl"}`;
+      const echoed = JSON.parse(
+        await curl(["-H", `Authorization: Bearer ${token}`, `${server.http}/api/me`]),
+      );
+      assert.deepEqual(echoed.jwt, {
+        header: { alg: "ES256", typ: "JWT", kid: "key-1" },
+        payload: claims,
+        verified: false,
+      });
+      const text = await curl([
+        "-H",
+        "Accept: text/plain",
+        "-H",
+        `Authorization: Bearer ${token}`,
+        `${server.http}/me`,
+      ]);
+      assert.match(text, /^jwt \(not verified\): header \{"alg":"ES256","typ":"JWT","kid":"key-1"\}$/m);
+      assert.match(
+        text,
+        new RegExp(`^jwt \\(not verified\\): payload ${RegExp.escape(JSON.stringify(claims))}$`, "m"),
+      );
+      const malformed = await fetch(`${server.http}/api/me`, {
+        headers: { Authorization: "Bearer abc.def" },
+      });
+      assert.equal(malformed.status, 200, "a malformed token is reported, never an error status");
+      assert.deepEqual((await malformed.json()).jwt, {
+        error: "not a JWT: 2 parts, expected header.payload.signature",
+      });
+      const basic = JSON.parse(await curl(["-u", "u:p", `${server.http}/api/me`]));
+      assert.equal(basic.jwt, undefined, "Basic credentials are not a JWT");
+    });
+
+    test("the body knobs return exactly the body and content type asked for", async () => {
+      // Query: UTF-8 text, with the type from echo_header.
+      const json = await fetch(
+        `${server.http}/b?echo_body=${encodeURIComponent('{"ok":true,"név":"é"}')}` +
+          `&echo_header=Content-Type:application/json&echo_status=201`,
+      );
+      assert.equal(json.status, 201);
+      assert.equal(json.headers.get("content-type"), "application/json");
+      assert.equal(await json.text(), '{"ok":true,"név":"é"}');
+      // Header, UTF-8 as sent by curl; the default type for text.
+      const html = await curl(["-i", "-H", "X-Echo-Body: <p>héllo</p>", `${server.http}/b`]);
+      assert.match(html, /^content-type: text\/plain; charset=utf-8\r$/im);
+      assert.match(html, /^content-length: 13\r$/im);
+      assert.ok(html.endsWith("\r\n\r\n<p>héllo</p>"), html);
+      // Base64: arbitrary bytes, application/octet-stream unless a type is named.
+      const bytes = new Uint8Array(randomBytes(3000));
+      const binary = await fetch(
+        `${server.http}/b?echo_body_base64=${encodeURIComponent(Buffer.from(bytes).toString("base64"))}`,
+      );
+      assert.equal(binary.headers.get("content-type"), "application/octet-stream");
+      assert.deepEqual(new Uint8Array(await binary.arrayBuffer()), bytes);
+      const png = await fetch(`${server.http}/b`, {
+        headers: { "X-Echo-Body-Base64": "iVBORw0KGgo=", "X-Echo-Header": "Content-Type: image/png" },
+      });
+      assert.equal(png.headers.get("content-type"), "image/png");
+      assert.deepEqual([...new Uint8Array(await png.arrayBuffer())], [
+        0x89,
+        0x50,
+        0x4e,
+        0x47,
+        13,
+        10,
+        26,
+        10,
+      ]);
+      // HEAD: the length, no body.
+      const head = await fetch(`${server.http}/b?echo_body=four`, { method: "HEAD" });
+      assert.equal(head.headers.get("content-length"), "4");
+      assert.equal((await head.arrayBuffer()).byteLength, 0);
+      // One body knob at a time (the MAX_MESSAGE_BYTES bound is in lib/http/echo_test.ts: a URL that long
+      // is refused by the clients first).
+      const both = await fetch(`${server.http}/b?echo_body=a&echo_body_bytes=5`);
+      assert.equal(both.status, 400);
+      assert.match(
+        await both.text(),
+        /^query parameter echo_body_bytes: give one of echo_body, echo_body_base64/,
+      );
+      const bad = await fetch(`${server.http}/b?echo_body_base64=not*base64`);
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /^query parameter echo_body_base64: expected base64/);
+    });
+  });
+
+  describe(`who answered, on ${entry.name}`, () => {
+    /** The host named in each answer: the HTTP echo (JSON and text), `curl /`, /info and SSE's server event. */
+    async function namedHost(server: RunningServer): Promise<string | null> {
+      const echoed = JSON.parse(await curl([`${server.http}/anything`]));
+      const text = await curl(["-H", "Accept: text/plain", `${server.http}/anything`]);
+      const landing = await curl([`${server.http}/`]);
+      const info = await (await fetch(`${server.http}/info?limit=0`)).json();
+      const sse = await curl(["-N", `${server.http}/sse?count=1`]);
+      const process = `${echoed.servedBy.runtime}, pid ${echoed.servedBy.pid}, id ${echoed.servedBy.id}`;
+      const host = echoed.servedBy.hostname ?? "an unnamed host";
+      assert.equal(text.split("\n")[0], `Request served by Echo on ${host} (${process})`);
+      assert.equal(landing.split("\n")[1], `Served by ${host} (${process}).`);
+      assert.match(
+        landing,
+        /^Connect a WebSocket client to ws:\/\/127\.0\.0\.1:\d+\/$/m,
+        "and how to connect",
+      );
+      assert.deepEqual(info.process, {
+        hostname: echoed.servedBy.hostname,
+        pid: echoed.servedBy.pid,
+        id: echoed.servedBy.id,
+      });
+      assert.match(
+        sse,
+        new RegExp(`^event: server\ndata: ${RegExp.escape(JSON.stringify(echoed.servedBy))}$`, "m"),
+      );
+      return echoed.servedBy.hostname;
+    }
+
+    test("HOSTNAME from the environment (as container runtimes and Kubernetes set it) is named everywhere", async () => {
+      const server = await startServer(entry, { env: { HOSTNAME: "echo-7d9f8c-x2kq", LOG_FORMAT: "json" } });
+      try {
+        assert.equal(await namedHost(server), "echo-7d9f8c-x2kq");
+        const listening = logLines(server).find((line) => line.event === "listening");
+        assert.equal(listening?.hostname, "echo-7d9f8c-x2kq", "and in the listening line");
+      } finally {
+        await server.stop();
+      }
+    });
+
+    test("without HOSTNAME: the kernel's hostname where the runtime may read it", async () => {
+      // Deno reads it with --allow-sys=hostname only; Bun has no permissions.
+      const server = await startServer(entry, {
+        env: { HOSTNAME: "" },
+        permissions: ["--allow-sys=hostname"],
+      });
+      try {
+        assert.equal(await namedHost(server), hostname());
+      } finally {
+        await server.stop();
+      }
+    });
+
+    if (entry.name === "deno") {
+      test("Deno with neither HOSTNAME nor --allow-sys: serves, asks for nothing, names no host", async () => {
+        const server = await startServer(entry, { env: { HOSTNAME: "" } });
+        try {
+          assert.equal(await namedHost(server), null);
+          assert.doesNotMatch(server.output(), /allow-sys|permission|prompt/i);
+        } finally {
+          await server.stop();
+        }
+      });
+    }
   });
 
   describe(`HTTP echo on ${entry.name} with KNOBS=off and ALLOWED_ORIGINS`, () => {

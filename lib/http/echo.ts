@@ -12,6 +12,8 @@ import { corsHeaders, isPreflight, originAllowed, originRefused, preflight } fro
 import { answered, plain } from "./answer.ts";
 import { type HttpKnobs, isHttpKnobError, parseHttpKnobs } from "./knobs.ts";
 import { readBody } from "./request_body.ts";
+import { decodeJwt, type JwtReport } from "./jwt.ts";
+import { describeIdentity } from "../identity.ts";
 
 /** A name given once maps to its value; a name given more than once, to its values in order. */
 export type Multimap = Record<string, string | string[]>;
@@ -44,8 +46,13 @@ export interface EchoedRequest {
   remoteAddress: string;
   /** Whether the request reached Echo over TLS (a TLS-terminating proxy in front makes this false). */
   tls: boolean;
-  /** Which Echo answered: several processes may share a port behind one address. */
-  servedBy: { runtime: string; pid: number; id: string };
+  /** Only with `Authorization: Bearer …`: the token decoded, never verified, or why it could not be (lib/http/jwt.ts). */
+  jwt?: JwtReport;
+  /**
+   * Which Echo answered: the host (in a container, its hostname; `null` where unknown), and the
+   * process and isolate, since several may share a port behind one address.
+   */
+  servedBy: { hostname: string | null; runtime: string; pid: number; id: string };
 }
 
 /** What the echo reads besides the request. */
@@ -99,7 +106,7 @@ export async function httpEcho(
  * The path as the runtime gave it, from the first `/` after the authority: as sent on Deno, where `new URL`
  * would normalise it; Bun has already resolved its dot segments (`Context.pathNote`).
  */
-function rawPath(url: string): string {
+export function rawPath(url: string): string {
   const start = url.indexOf("/", url.indexOf("://") + 3);
   if (start < 0) return "/";
   const query = url.indexOf("?", start);
@@ -115,6 +122,8 @@ export function describe(
   remoteAddress: string,
   context: Pick<Context, "runtime" | "process"> & Partial<Pick<Context, "pathNote">>,
 ): EchoedRequest {
+  const jwt = decodeJwt(request.headers.get("authorization"));
+  const { hostname, pid, id } = context.process;
   return {
     method: request.method,
     path,
@@ -124,7 +133,8 @@ export function describe(
     body: encodeBody(bytes),
     remoteAddress,
     tls: url.protocol === "https:",
-    servedBy: { runtime: context.runtime, pid: context.process.pid, id: context.process.id },
+    ...(jwt === undefined ? {} : { jwt }),
+    servedBy: { hostname, runtime: context.runtime, pid, id },
   };
 }
 
@@ -177,6 +187,11 @@ function answer(
     headers.set("content-type", "application/octet-stream");
     size = knobs.bodyBytes;
     body = filler(size);
+  } else if (knobs.body !== undefined) {
+    // Exactly the bytes asked for; a `header` knob's Content-Type (applied below) replaces this one.
+    headers.set("content-type", knobs.body.contentType);
+    body = knobs.body.bytes;
+    size = body.byteLength;
   } else {
     const text = wantsText(request.headers.get("accept"));
     headers.set("content-type", text ? "text/plain; charset=utf-8" : "application/json; charset=utf-8");
@@ -234,19 +249,28 @@ export function renderText(echoed: EchoedRequest): string {
   const headers = Object.entries(echoed.headers).flatMap(([name, value]) =>
     (typeof value === "string" ? [value] : value).map((v) => `${name}: ${v}`)
   );
-  const { body } = echoed;
-  const process = `${echoed.servedBy.runtime}, pid ${echoed.servedBy.pid}, id ${echoed.servedBy.id}`;
+  const { body, jwt, servedBy } = echoed;
   return [
-    `Request served by Echo (${process})`,
+    `Request served by Echo on ${describeIdentity(servedBy.runtime, servedBy)}`,
     ``,
     `${echoed.method} ${echoed.path}${search}`,
     ...(echoed.pathNote ? [`path note: ${echoed.pathNote}`] : []),
     `client: ${echoed.remoteAddress}${echoed.tls ? " (TLS)" : ""}`,
+    ...(jwt === undefined ? [] : jwtLines(jwt)),
     ``,
     ...headers,
     ``,
     body.encoding === "utf-8" ? body.content : `(${body.size} bytes, not UTF-8; base64:)\n${body.content}`,
   ].join("\n") + (body.content.endsWith("\n") ? "" : "\n");
+}
+
+/** The Bearer token's lines of the text form: header and claims as one-line JSON each, or the error. */
+function jwtLines(jwt: JwtReport): string[] {
+  if ("error" in jwt) return [`jwt: not decoded: ${jwt.error}`];
+  return [
+    `jwt (not verified): header ${JSON.stringify(jwt.header)}`,
+    `jwt (not verified): payload ${JSON.stringify(jwt.payload)}`,
+  ];
 }
 
 const FILLER_CHUNK = 64 * 1024;

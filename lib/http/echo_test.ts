@@ -29,6 +29,95 @@ describe("httpEcho", () => {
     assert.equal(body.remoteAddress, PEER);
     assert.equal(body.tls, true);
     assert.equal(body.servedBy.runtime, "Test 1");
+    assert.equal(body.servedBy.hostname, null, "no hostname given: reported as unknown");
+    assert.equal(body.jwt, undefined, "no Bearer token: no jwt field");
+  });
+
+  test("servedBy names the host, in JSON and in the text form's first line", async () => {
+    const { context } = testContext({}, { hostname: "pod-7f9c" });
+    const json = await (await httpEcho(new Request("http://echo.test/"), context, PEER)).json();
+    assert.deepEqual(json.servedBy, {
+      hostname: "pod-7f9c",
+      runtime: "Test 1",
+      pid: context.process.pid,
+      id: context.process.id,
+    });
+    const text = await (await httpEcho(
+      new Request("http://echo.test/", { headers: { accept: "text/plain" } }),
+      context,
+      PEER,
+    )).text();
+    assert.equal(
+      text.split("\n")[0],
+      `Request served by Echo on pod-7f9c (Test 1, pid ${context.process.pid}, id ${context.process.id})`,
+    );
+  });
+
+  test("a Bearer JWT is decoded in JSON and text, unverified; a malformed one is reported with 200", async () => {
+    const { context } = testContext();
+    const part = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, "");
+    const token = `${part({ alg: "RS256", kid: "k1" })}.${part({ sub: "alice", exp: 1 })}.c2ln`;
+    const request = (authorization: string, accept = "*/*") =>
+      new Request("http://echo.test/api", { headers: { authorization, accept } });
+    const json = await (await httpEcho(request(`Bearer ${token}`), context, PEER)).json();
+    assert.deepEqual(json.jwt, {
+      header: { alg: "RS256", kid: "k1" },
+      payload: { sub: "alice", exp: 1 },
+      verified: false,
+    });
+    assert.equal(json.headers.authorization, `Bearer ${token}`, "the header itself is echoed as before");
+    const text = await (await httpEcho(request(`Bearer ${token}`, "text/plain"), context, PEER)).text();
+    assert.match(text, /^jwt \(not verified\): header \{"alg":"RS256","kid":"k1"\}$/m);
+    assert.match(text, /^jwt \(not verified\): payload \{"sub":"alice","exp":1\}$/m);
+    const bad = await httpEcho(request("Bearer not-a-jwt"), context, PEER);
+    assert.equal(bad.status, 200);
+    assert.match((await bad.json()).jwt.error, /^not a JWT/);
+    const badText = await (await httpEcho(request("Bearer x.y", "text/plain"), context, PEER)).text();
+    assert.match(badText, /^jwt: not decoded: not a JWT: 2 parts/m);
+    const basic = await (await httpEcho(request("Basic dTpw"), context, PEER)).json();
+    assert.equal(basic.jwt, undefined, "another scheme: no jwt field");
+  });
+
+  test("the body knobs answer exactly the bytes and type asked for; HEAD and 204 keep their rules", async () => {
+    const { context } = testContext({ maxMessageBytes: 16 });
+    const get = (url: string, init: RequestInit = {}) => httpEcho(new Request(url, init), context, PEER);
+    const text = await get("http://echo.test/x?echo_body=h%C3%A9llo%20%2B%20you");
+    assert.equal(text.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.equal(text.headers.get("content-length"), "12", "the UTF-8 bytes");
+    assert.equal(await text.text(), "héllo + you");
+    assert.equal(
+      text.headers.get("content-security-policy"),
+      "default-src 'none'; sandbox",
+      "still sandboxed",
+    );
+    const typed = await get(
+      "http://echo.test/x?echo_body=%7B%22ok%22%3Atrue%7D&echo_header=Content-Type:application/json&echo_status=201",
+    );
+    assert.equal(typed.status, 201);
+    assert.equal(typed.headers.get("content-type"), "application/json");
+    assert.deepEqual(await typed.json(), { ok: true });
+    const binary = await get("http://echo.test/x?echo_body_base64=AAH%2B%2Fw%3D%3D");
+    assert.equal(binary.headers.get("content-type"), "application/octet-stream");
+    assert.deepEqual([...new Uint8Array(await binary.arrayBuffer())], [0, 1, 0xfe, 0xff]);
+    // An unencoded + arrives as a space; base64url and a missing padding are read too.
+    for (const query of ["AAH+/w==", "AAH-_w", "AAH+/w"]) {
+      const answer = await get(`http://echo.test/x?echo_body_base64=${query}`);
+      assert.deepEqual([...new Uint8Array(await answer.arrayBuffer())], [0, 1, 0xfe, 0xff], query);
+    }
+    const header = await get("http://echo.test/x", {
+      headers: { "x-echo-body": "<b>hi</b>", "x-echo-header": "Content-Type: text/html" },
+    });
+    assert.equal(header.headers.get("content-type"), "text/html");
+    assert.equal(await header.text(), "<b>hi</b>");
+    const empty = await get("http://echo.test/x?echo_body=");
+    assert.equal(empty.headers.get("content-length"), "0");
+    assert.equal(await empty.text(), "");
+    const head = await get("http://echo.test/x?echo_body=abc", { method: "HEAD" });
+    assert.equal(head.body, null);
+    assert.equal(head.headers.get("content-length"), "3");
+    const over = await get("http://echo.test/x?echo_body=12345678901234567");
+    assert.equal(over.status, 400);
+    assert.equal(await over.text(), "query parameter echo_body: 17 bytes, over MAX_MESSAGE_BYTES (16)\n");
   });
 
   test("a path note the entry declares (Bun) follows the path in JSON and in text; none by default", async () => {
@@ -175,11 +264,11 @@ describe("echo formats", () => {
       body: { size: 2, encoding: "base64", content: "/wA=" },
       remoteAddress: "192.0.2.1",
       tls: true,
-      servedBy: { runtime: "Test 1", pid: 7, id: "abc" },
+      servedBy: { hostname: null, runtime: "Test 1", pid: 7, id: "abc" },
     });
     assert.equal(
       text,
-      "Request served by Echo (Test 1, pid 7, id abc)\n\nPUT /p?a=1&a=2\nclient: 192.0.2.1 (TLS)\n\n" +
+      "Request served by Echo on an unnamed host (Test 1, pid 7, id abc)\n\nPUT /p?a=1&a=2\nclient: 192.0.2.1 (TLS)\n\n" +
         "host: h\nx-a: 1, 2\n\n(2 bytes, not UTF-8; base64:)\n/wA=\n",
     );
   });

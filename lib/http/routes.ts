@@ -9,9 +9,13 @@ import { infoResponse } from "../info/info.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_HTML } from "./page.ts";
 import { SSE_PATHS, sseResponse } from "./sse.ts";
+import { describeIdentity } from "../identity.ts";
 
+// The text names the host that answered: a cache must not hand it to a client another host serves.
 const home = (request: Request, context: Context) =>
-  wantsHtml(request) ? page() : text(200, landing(new URL(request.url), context), { vary: "accept" });
+  wantsHtml(request)
+    ? page()
+    : text(200, landing(new URL(request.url), context), { vary: "accept", "cache-control": "no-store" });
 
 /** Echo's own routes; every other path is the HTTP echo's. */
 const ROUTES: Record<string, (request: Request, context: Context) => Response | Promise<Response>> = {
@@ -68,6 +72,7 @@ function landing(url: URL, context: Context): string {
   const ws = `${url.protocol === "https:" ? "wss" : "ws"}://${url.host}/`;
   return [
     `Echo: a WebSocket echo server (${context.runtime}).`,
+    `Served by ${describeIdentity(context.runtime, context.process)}.`,
     ``,
     `Connect a WebSocket client to ${ws}`,
     `Every message comes back unchanged: text as text, binary as binary. Echo sends nothing else.`,

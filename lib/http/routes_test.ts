@@ -18,6 +18,18 @@ describe("route", () => {
     assert.ok(body.endsWith("\n"));
   });
 
+  test("the landing text names the host, process and isolate that answered", async () => {
+    const { context } = testContext({}, { runtime: "TestRuntime 1.2.3", hostname: "echo-7d9f-x2" });
+    const response = await route(new Request("http://echo.test/"), context);
+    assert.equal(response.headers.get("cache-control"), "no-store");
+    const lines = (await response.text()).split("\n");
+    assert.equal(
+      lines[1],
+      `Served by echo-7d9f-x2 (TestRuntime 1.2.3, pid 0, id ${context.process.id}).`,
+    );
+    assert.ok(lines.includes("Connect a WebSocket client to ws://echo.test/"));
+  });
+
   test("the landing text ignores the query string", async () => {
     const body = await (await route(new Request("http://echo.test/?tag=x"), CONTEXT)).text();
     assert.ok(body.includes("Connect a WebSocket client to ws://echo.test/\n"), body);

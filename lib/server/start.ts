@@ -32,6 +32,12 @@ export interface Runtime {
   name: string;
   /** The OS process id, which lib/ cannot read. */
   pid: number;
+  /**
+   * The host's name, looked up once at start without asking for a permission: `HOSTNAME` from the
+   * environment (container runtimes and Kubernetes set it), else the runtime's own call where it is
+   * already allowed; `undefined` where neither is. An exception counts as `undefined`.
+   */
+  hostname?(): string | undefined;
   /** Where log lines go, one call per batch of lines. */
   write(text: string): void;
   /** What the runtime answers to `Sec-WebSocket-Extensions`. */
@@ -65,6 +71,15 @@ export interface Echo {
   drain(options: ShutdownOptions): Promise<never>;
 }
 
+/** The runtime's answer for the host's name; a lookup that throws leaves it unknown. */
+function lookUpHostname(runtime: Runtime): string | undefined {
+  try {
+    return runtime.hostname?.();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the logger, context, fleet sources and handler one thread or isolate serves with. */
 export function startEcho(settings: Settings, runtime: Runtime, options: ServeOptions = {}): Echo {
   const { config, tls } = settings;
@@ -79,6 +94,7 @@ export function startEcho(settings: Settings, runtime: Runtime, options: ServeOp
     logger,
     extensions: runtime.extensions,
     pid: runtime.pid,
+    hostname: lookUpHostname(runtime),
     unsupportedKnobs: runtime.unsupportedKnobs,
     pathNote: runtime.pathNote,
   });
@@ -111,7 +127,12 @@ export function startEcho(settings: Settings, runtime: Runtime, options: ServeOp
       listened = true;
       context.config.port = address.port;
       const line = listeningLine(address, { runtime: runtime.name, tls: tls !== undefined });
-      logger.announce("listening", line, { port: address.port, pid: runtime.pid, id: context.process.id });
+      logger.announce("listening", line, {
+        port: address.port,
+        hostname: context.process.hostname,
+        pid: runtime.pid,
+        id: context.process.id,
+      });
     },
     drain: (shutdown) => shutDown(context, shutdown),
   };
