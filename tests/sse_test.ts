@@ -72,6 +72,42 @@ for (const entry of ENTRIES) {
       }
     });
 
+    test("curl -N /sse?count=1: a server event, a request event, then the numbered time event", {
+      timeout: 30_000,
+    }, async () => {
+      const server = await startServer(entry, { env: { HOSTNAME: "sse-host-1" } });
+      try {
+        const out = await curl(["-N", "-H", "X-Probe: 7", `${server.http}/sse?count=1`]);
+        const blocks = out.split("\n\n").filter((block) => block !== "");
+        assert.equal(blocks.length, 4, out);
+        assert.equal(blocks[0], "retry: 1000");
+        const [server_, request, time] = blocks.slice(1).map((block) => block.split("\n"));
+        assert.equal(server_[0], "event: server");
+        const servedBy = JSON.parse(server_[1].replace(/^data: /, ""));
+        assert.equal(servedBy.hostname, "sse-host-1");
+        assert.match(servedBy.runtime, entry.name === "deno" ? /^Deno / : /^Bun /);
+        assert.equal(request[0], "event: request");
+        const echoed = JSON.parse(request[1].replace(/^data: /, ""));
+        // The same record the HTTP echo answers with.
+        const plain = await (await fetch(`${server.http}/sse-like?count=1`, { headers: { "X-Probe": "7" } }))
+          .json();
+        assert.deepEqual(Object.keys(echoed), Object.keys(plain));
+        assert.equal(echoed.method, "GET");
+        assert.equal(echoed.path, "/sse");
+        assert.deepEqual(echoed.query, { count: "1" });
+        assert.equal(echoed.headers["x-probe"], "7");
+        assert.equal(echoed.remoteAddress, "127.0.0.1");
+        assert.deepEqual(echoed.servedBy, servedBy);
+        assert.deepEqual(plain.servedBy, servedBy);
+        // The numbered event keeps its id and its data; the named ones carry no id.
+        assert.equal(time[0], "id: 1");
+        assert.match(time[1], /^data: \{"id":1,"time":"\d{4}-\d\d-\d\dT[^"]+Z"\}$/);
+        assert.deepEqual(ids(out), [1]);
+      } finally {
+        await server.stop();
+      }
+    });
+
     test("/.ws is the WebSocket echo, without a greeting frame", { timeout: 30_000 }, async () => {
       const server = await startServer(entry);
       try {

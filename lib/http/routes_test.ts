@@ -164,7 +164,10 @@ describe("route", () => {
     for (const path of ["/sse", "/.sse"]) {
       const sse = await route(new Request(`http://echo.test${path}?count=1`), CONTEXT);
       assert.equal(sse.headers.get("content-type"), "text/event-stream");
-      assert.match(await sse.text(), /^retry: 1000\n\nid: 1\ndata: /);
+      assert.match(
+        await sse.text(),
+        /^retry: 1000\n\nevent: server\ndata: \{.*\}\n\nevent: request\ndata: \{.*\}\n\nid: 1\ndata: /,
+      );
     }
   });
 });

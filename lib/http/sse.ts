@@ -1,8 +1,11 @@
 /**
- * Server-sent events at `GET /sse` (and `/.sse`, jmalloc/echo-server's path): a stream of numbered
- * events (HTML Living Standard, "Server-sent events"), `count` of them `interval_ms` apart, each with
- * an `id:` so that a reconnecting `EventSource` resumes after its `Last-Event-ID`. A stream is a
- * live session in the hub like a WebSocket: it counts against MAX_CONNECTIONS and shutdown ends it.
+ * Server-sent events at `GET /sse` (and `/.sse`, jmalloc/echo-server's path): first a `server` event
+ * naming who answered and a `request` event holding the request as the HTTP echo reports it (as
+ * jmalloc/echo-server and echo.websocket.org send them), then a stream of numbered events (HTML Living
+ * Standard, "Server-sent events"), `count` of them `interval_ms` apart, each with an `id:` so that a
+ * reconnecting `EventSource` resumes after its `Last-Event-ID`. The two named events carry no `id:`, so
+ * they leave the last event id alone, and an `onmessage` listener sees the numbered events only. A stream
+ * is a live session in the hub like a WebSocket: it counts against MAX_CONNECTIONS and shutdown ends it.
  *
  * @module
  */
@@ -12,6 +15,7 @@ import type { Context } from "../context.ts";
 import { corsHeaders, isPreflight, originAllowed, originRefused, preflight } from "./cors.ts";
 import { answered, plain } from "./answer.ts";
 import type { LiveSession } from "../hub.ts";
+import { describe, rawPath } from "./echo.ts";
 
 /** The SSE knobs' bounds, inclusive. */
 export const SSE_LIMITS = {
@@ -35,7 +39,7 @@ const MAX_EVENT_ID = 1_000_000_000;
 /** The paths that stream events. */
 export const SSE_PATHS: readonly string[] = ["/sse", "/.sse"];
 
-type SseContext = Pick<Context, "config" | "logger" | "registry" | "hub">;
+type SseContext = Pick<Context, "config" | "logger" | "registry" | "hub" | "runtime" | "process">;
 
 /** Answers a request to an SSE path; `socketAddress` is the address the runtime saw. */
 export function sseResponse(request: Request, context: SseContext, socketAddress: string): Response {
@@ -72,7 +76,18 @@ export function sseResponse(request: Request, context: SseContext, socketAddress
     "x-accel-buffering": "no",
   };
   if (request.method === "HEAD") return done(new Response(null, { headers }));
-  const stream = new SseStream(asked, context, { path, remote });
+  // The request as the HTTP echo reports it; a stream reads no body.
+  const echoed = describe(
+    request,
+    rawPath(request.url),
+    new URL(request.url),
+    new Uint8Array(0),
+    remote,
+    context,
+  );
+  const opening = `event: server\ndata: ${JSON.stringify(echoed.servedBy)}\n\n` +
+    `event: request\ndata: ${JSON.stringify(echoed)}\n\n`;
+  const stream = new SseStream(asked, context, { path, remote }, opening);
   return done(new Response(stream.body, { headers }));
 }
 
@@ -143,7 +158,8 @@ class SseStream implements LiveSession {
   #wake: (() => void) | undefined;
   #ended = false;
 
-  constructor(knobs: SseKnobs, context: SseContext, where: { path: string; remote: string }) {
+  /** `opening`: the named events sent before the first numbered one (JSON has no raw line breaks). */
+  constructor(knobs: SseKnobs, context: SseContext, where: { path: string; remote: string }, opening = "") {
     this.#knobs = knobs;
     this.#context = context;
     this.#where = where;
@@ -152,7 +168,7 @@ class SseStream implements LiveSession {
       start: (controller) => {
         this.#controller = controller;
         // The reconnection delay a client waits once the stream ends: the events' own rhythm.
-        controller.enqueue(encoder.encode(`retry: ${knobs.intervalMs}\n\n`));
+        controller.enqueue(encoder.encode(`retry: ${knobs.intervalMs}\n\n${opening}`));
       },
       pull: () => this.#pull(),
       cancel: () => this.#end("client"),

@@ -7,7 +7,43 @@ function ids(text: string): number[] {
   return [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
 }
 
+/** The events of an SSE text, each as its `event:` (default `message`), `id:` and `data:` lines give it. */
+function parseEvents(text: string): Array<{ event: string; id?: string; data: string }> {
+  return text.split("\n\n").filter((block) => /^(event|data|id):/m.test(block)).map((block) => {
+    const field = (name: string) =>
+      block.split("\n").find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+    return { event: field("event") ?? "message", id: field("id"), data: field("data") ?? "" };
+  });
+}
+
 describe("sseResponse", () => {
+  test("a server event and a request event, without ids, before the numbered events", async () => {
+    const { context } = testContext({}, { hostname: "node-a" });
+    const response = sseResponse(
+      new Request("http://echo.test/s%73e?count=2&interval_ms=10&x=1", { headers: { "x-a": "1" } }),
+      context,
+      "192.0.2.1",
+    );
+    const events = parseEvents(await response.text());
+    assert.deepEqual(events.map((e) => [e.event, e.id]), [
+      ["server", undefined],
+      ["request", undefined],
+      ["message", "1"],
+      ["message", "2"],
+    ]);
+    const { pid, id } = context.process;
+    assert.deepEqual(JSON.parse(events[0].data), { hostname: "node-a", runtime: "Test 1", pid, id });
+    const request = JSON.parse(events[1].data);
+    assert.equal(request.method, "GET");
+    assert.equal(request.path, "/s%73e", "the path as sent, as the HTTP echo reports it");
+    assert.deepEqual(request.query, { count: "2", interval_ms: "10", x: "1" });
+    assert.equal(request.headers["x-a"], "1");
+    assert.deepEqual(request.body, { size: 0, encoding: "utf-8", content: "" });
+    assert.equal(request.remoteAddress, "192.0.2.1");
+    assert.deepEqual(request.servedBy, JSON.parse(events[0].data));
+    assert.equal(context.registry.sseEvents, 2, "the numbered events are counted");
+  });
+
   test("count events, each with an id and JSON data, then the stream ends and leaves the hub", async () => {
     const { context, events } = testContext();
     const response = sseResponse(
