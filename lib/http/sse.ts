@@ -39,7 +39,10 @@ const MAX_EVENT_ID = 1_000_000_000;
 /** The paths that stream events. */
 export const SSE_PATHS: readonly string[] = ["/sse", "/.sse"];
 
-type SseContext = Pick<Context, "config" | "logger" | "registry" | "hub" | "runtime" | "process">;
+type SseContext = Pick<
+  Context,
+  "config" | "logger" | "registry" | "hub" | "runtime" | "process" | "pathNote"
+>;
 
 /** Answers a request to an SSE path; `socketAddress` is the address the runtime saw. */
 export function sseResponse(request: Request, context: SseContext, socketAddress: string): Response {
