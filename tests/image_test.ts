@@ -70,6 +70,16 @@ describe("container image", { timeout: 180_000 }, () => {
     assert.equal(info.process.pid, 1, "the executable is PID 1 and gets the stop signal itself");
   });
 
+  test("curl -s /anything names the container's hostname, as Podman set it", async () => {
+    const { stdout } = await podman("inspect", "--format", "{{.Config.Hostname}}", name);
+    const hostname = stdout.trim();
+    assert.match(hostname, /^[0-9a-z][0-9a-z.-]*$/, "podman reports a hostname");
+    const echoed = await (await fetch(`http://127.0.0.1:${port}/anything`)).json();
+    assert.equal(echoed.servedBy.hostname, hostname);
+    const landing = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    assert.match(landing.split("\n")[1], new RegExp(`^Served by ${RegExp.escape(hostname)} \\(Bun `));
+  });
+
   test("its process runs as user 10001, not root", async () => {
     const { stdout } = await podman("top", name, "huser", "user");
     const [, row] = stdout.trim().split("\n");
