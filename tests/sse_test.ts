@@ -100,8 +100,8 @@ for (const entry of ENTRIES) {
         assert.deepEqual(echoed.servedBy, servedBy);
         assert.deepEqual(plain.servedBy, servedBy);
         // The numbered event keeps its id and its data; the named ones carry no id.
-        assert.equal(time[0], "id: 1");
-        assert.match(time[1], /^data: \{"id":1,"time":"\d{4}-\d\d-\d\dT[^"]+Z"\}$/);
+        assert.deepEqual(time.slice(0, 2), ["event: time", "id: 1"]);
+        assert.match(time[2], /^data: \{"id":1,"time":"\d{4}-\d\d-\d\dT[^"]+Z"\}$/);
         assert.deepEqual(ids(out), [1]);
       } finally {
         await server.stop();

@@ -284,11 +284,11 @@ export function pageScript(): void {
     events = source;
     setText("sse-state", "connecting to " + url);
     source.onopen = () => setText("sse-state", "open");
-    source.onmessage = (event) => {
+    source.addEventListener("time", (event) => {
       const item = document.createElement("li");
       item.textContent = now() + " id " + event.lastEventId + ": " + event.data;
       $("sse-log").append(item);
-    };
+    });
     // Echo answers a finished stream's reconnection with 204, which closes the EventSource for good.
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {

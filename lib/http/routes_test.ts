@@ -166,7 +166,7 @@ describe("route", () => {
       assert.equal(sse.headers.get("content-type"), "text/event-stream");
       assert.match(
         await sse.text(),
-        /^retry: 1000\n\nevent: server\ndata: \{.*\}\n\nevent: request\ndata: \{.*\}\n\nid: 1\ndata: /,
+        /^retry: 1000\n\nevent: server\ndata: \{.*\}\n\nevent: request\ndata: \{.*\}\n\nevent: time\nid: 1\ndata: /,
       );
     }
   });

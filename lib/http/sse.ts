@@ -198,7 +198,7 @@ class SseStream implements LiveSession {
     this.#sent++;
     this.#context.registry.sseEvents++;
     const data = JSON.stringify({ id, time: new Date().toISOString() });
-    this.#controller.enqueue(encoder.encode(`id: ${id}\ndata: ${data}\n\n`));
+    this.#controller.enqueue(encoder.encode(`event: time\nid: ${id}\ndata: ${data}\n\n`));
     if (id === this.#knobs.count) this.#end("complete");
   }
 

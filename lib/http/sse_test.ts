@@ -28,8 +28,8 @@ describe("sseResponse", () => {
     assert.deepEqual(events.map((e) => [e.event, e.id]), [
       ["server", undefined],
       ["request", undefined],
-      ["message", "1"],
-      ["message", "2"],
+      ["time", "1"],
+      ["time", "2"],
     ]);
     const { pid, id } = context.process;
     assert.deepEqual(JSON.parse(events[0].data), { hostname: "node-a", runtime: "Test 1", pid, id });
