@@ -188,7 +188,7 @@ const TABLE = {
   /** Bun: worker threads sharing the port with reusePort; 0 means one per core. */
   workers: option(
     "WORKERS",
-    "Bun: threads sharing the port, 0 or auto = one per core (Deno: deno serve --parallel)",
+    "Bun: threads sharing the port, 0 or auto = all cores (Deno: deno serve --parallel)",
     workers,
     1,
   ),
