@@ -170,6 +170,12 @@ const TABLE = {
     word("a file path"),
   ),
   tlsKeyFile: unset("TLS_KEY_FILE", "PEM private key for TLS_CERT_FILE", word("a file path")),
+  /** The CA whose client certificates would be requested: refused on both runtimes (docs/deploy.md). */
+  tlsCaFile: unset(
+    "TLS_CA_FILE",
+    "client certificate CA (mutual TLS): not on Deno or Bun, docs/deploy.md",
+    word("a file path"),
+  ),
   /** Log output format; `auto` means pretty on a terminal, JSON otherwise. */
   logFormat: option(
     "LOG_FORMAT",
@@ -307,6 +313,9 @@ export function parseConfig(args: readonly string[], env: Env): Config | "help" 
   });
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
     throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither");
+  }
+  if (config.tlsCaFile !== null && config.tlsCertFile === null) {
+    throw new ConfigError("TLS_CA_FILE: mutual TLS needs TLS_CERT_FILE and TLS_KEY_FILE too");
   }
   return config;
 }

@@ -45,6 +45,7 @@ describe("DEFAULTS", () => {
       shutdownGraceSeconds: 10,
       tlsCertFile: null,
       tlsKeyFile: null,
+      tlsCaFile: null,
       logFormat: "auto",
       logLevel: "info",
       deflate: "shared",
@@ -322,6 +323,19 @@ describe("parseConfig: TLS", () => {
   test("a path with whitespace is refused", () => {
     assertRefused([], { TLS_CERT_FILE: "my cert.pem", TLS_KEY_FILE: "key.pem" }, "TLS_CERT_FILE");
     assertRefused(["--tls-key-file", " "], { TLS_CERT_FILE: "cert.pem" }, "--tls-key-file");
+  });
+});
+
+describe("parseConfig: TLS_CA_FILE", () => {
+  test("is read beside the certificate and key (each entry then refuses it: docs/deploy.md)", () => {
+    const env = { TLS_CERT_FILE: "cert.pem", TLS_KEY_FILE: "key.pem" };
+    assert.equal(parse([], { ...env, TLS_CA_FILE: "ca.pem" }).tlsCaFile, "ca.pem");
+    assert.equal(parse(["--tls-ca-file", "ca.pem"], env).tlsCaFile, "ca.pem");
+  });
+
+  test("without TLS_CERT_FILE and TLS_KEY_FILE it is refused in one line", () => {
+    const error = assertRefused([], { TLS_CA_FILE: "ca.pem" }, "TLS_CA_FILE");
+    assert.equal(error.message, "TLS_CA_FILE: mutual TLS needs TLS_CERT_FILE and TLS_KEY_FILE too");
   });
 });
 
