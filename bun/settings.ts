@@ -35,6 +35,14 @@ export function readSettings(args: readonly string[]): Settings {
     console.error("echo: FLEET_URL: kv: is Deno KV, which Bun does not have; use redis://host:port");
     process.exit(2);
   }
+  if (settings.config.tlsCaFile !== null) {
+    // Bun.serve can require a client certificate but gives the handler none (docs/deploy.md, "Mutual TLS").
+    console.error(
+      "echo: TLS_CA_FILE: mutual TLS is not available on Bun: Bun.serve can require a client " +
+        "certificate but does not show it to the handler (oven-sh/bun#14097)",
+    );
+    process.exit(2);
+  }
   return settings;
 }
 

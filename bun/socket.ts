@@ -10,7 +10,7 @@ import type { Config } from "../lib/config.ts";
 import type { Connection } from "../lib/connection.ts";
 import type { DeflateMode } from "../lib/deflate.ts";
 import { DROPPED, type Message, type Opening, type Peer, QUEUED, type SendResult } from "../lib/peer.ts";
-import { ABNORMAL, BY_RUNTIME, EchoSession } from "../lib/session.ts";
+import { ABNORMAL, BY_RUNTIME, type EchoSession, openSession } from "../lib/session.ts";
 import type { Lingering } from "./lingering.ts";
 
 /**
@@ -114,7 +114,7 @@ export class BunSocket implements Peer {
   }
   open(ws: ServerWebSocket<BunSocket>, { context, wrap }: Opening): void {
     this.#ws = ws;
-    this.session = new EchoSession(wrap(this), this.connection, context);
+    this.session = openSession(wrap(this), this.connection, context);
   }
   /** Bun gives each binary message a buffer of its own, which the session frees once echoed. */
   receive(message: string | Buffer): void {

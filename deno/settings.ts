@@ -31,6 +31,14 @@ export function readSettings(
     console.error("echo: WORKERS: only Bun starts workers; on Deno run `deno serve --parallel serve.ts`");
     Deno.exit(2);
   }
+  if (settings.config.tlsCaFile !== null) {
+    // Deno.serve takes no CA and gives the handler no peer certificate (docs/deploy.md, "Mutual TLS").
+    console.error(
+      "echo: TLS_CA_FILE: mutual TLS is not available on Deno: Deno.serve neither requests client " +
+        "certificates nor shows them to the handler (denoland/deno#26825)",
+    );
+    Deno.exit(2);
+  }
   const address = `${settings.config.host}:${settings.config.port}`;
   requirePermission(
     options.listen ? { name: "net", host: address } : { name: "net" },

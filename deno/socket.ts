@@ -6,7 +6,7 @@
  */
 import type { Connection } from "../lib/connection.ts";
 import { type Message, type Opening, type Peer, QUEUED, type SendResult } from "../lib/peer.ts";
-import { ABNORMAL, BY_RUNTIME, CLOSE, EchoSession, NO_STATUS } from "../lib/session.ts";
+import { ABNORMAL, BY_RUNTIME, CLOSE, type EchoSession, NO_STATUS, openSession } from "../lib/session.ts";
 import { messageSize } from "../lib/utf8.ts";
 
 /** What Deno's server-side WebSocket has no API for. */
@@ -89,7 +89,7 @@ class DenoSocket implements Peer, EventListenerObject {
       else this.#session?.receiveOwned(new Uint8Array(data));
     } else if (event.type === "open") {
       const { context, wrap } = this.#opening;
-      this.#session = new EchoSession(wrap(this), this.#connection, context);
+      this.#session = openSession(wrap(this), this.#connection, context);
     } else if (event.type === "close") {
       this.#closed(event as CloseEvent);
     }

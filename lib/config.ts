@@ -14,6 +14,7 @@ import { parseTrustProxy } from "./client_address.ts";
 import { DEFLATE_MODES } from "./deflate.ts";
 import { LOG_LEVELS } from "./log.ts";
 import { parseFleetUrl, redactFleetUrl } from "./fleet_url.ts";
+import { FRAMING_HEADERS, isToken } from "./tokens.ts";
 
 /** A value that cannot be used; `message` is one line naming the option. */
 export class ConfigError extends Error {
@@ -95,6 +96,42 @@ const origins: Parse<string[]> = (raw) => {
   return list;
 };
 
+/** Most headers `RESPONSE_HEADERS` may add, and the longest value of one. */
+export const RESPONSE_HEADER_LIMITS = { headers: 32, valueLength: 4096 } as const;
+
+/** One response header field, as `RESPONSE_HEADERS` gives it. */
+export type HeaderField = readonly [name: string, value: string];
+
+/**
+ * `RESPONSE_HEADERS`: one `Name: value` per line, as HTTP writes them (a value may hold `;` and `,`, so
+ * only a line break can separate them). Blank lines are skipped; a CR before a line break is allowed.
+ */
+const responseHeaders: Parse<HeaderField[]> = (raw) => {
+  const lines = raw.split("\n").map((line) => line.replace(/\r$/, "")).filter((line) => line.trim() !== "");
+  if (lines.length > RESPONSE_HEADER_LIMITS.headers) {
+    throw new Error(`expected at most ${RESPONSE_HEADER_LIMITS.headers} lines of Name: value`);
+  }
+  return lines.map((line) => {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, Math.max(colon, 0)).trim();
+    const value = line.slice(colon + 1).trim();
+    if (colon < 0 || !isToken(name)) {
+      throw new Error(`expected lines of Name: value, the name an HTTP token, not ${JSON.stringify(line)}`);
+    }
+    if (FRAMING_HEADERS.has(name.toLowerCase())) {
+      throw new Error(`${name} frames the message and is set by the server`);
+    }
+    // Field values exclude CR, LF and NUL (RFC 9110 §5.5); a Response would throw on them.
+    // deno-lint-ignore no-control-regex
+    if (value.length > RESPONSE_HEADER_LIMITS.valueLength || /[\x00\r]|[^\x00-\xff]/.test(value)) {
+      throw new Error(
+        `the value of ${name} must be Latin-1 text without CR or NUL, at most ${RESPONSE_HEADER_LIMITS.valueLength} characters`,
+      );
+    }
+    return [name, value] as const;
+  });
+};
+
 const MIB = 1024 * 1024;
 
 const TABLE = {
@@ -170,6 +207,26 @@ const TABLE = {
     word("a file path"),
   ),
   tlsKeyFile: unset("TLS_KEY_FILE", "PEM private key for TLS_CERT_FILE", word("a file path")),
+  /** The CA whose client certificates would be requested: refused on both runtimes (docs/deploy.md). */
+  tlsCaFile: unset(
+    "TLS_CA_FILE",
+    "client certificate CA (mutual TLS): not on Deno or Bun, docs/deploy.md",
+    word("a file path"),
+  ),
+  /** The HTTP echo's status when the request asks for none (`echo_status`). */
+  defaultStatus: option(
+    "DEFAULT_STATUS",
+    "status of every HTTP echo answer that asks for none (echo_status)",
+    integer(200, 599),
+    200,
+  ),
+  /** Headers added to every HTTP echo answer, before the request's own `echo_header` knobs. */
+  responseHeaders: option(
+    "RESPONSE_HEADERS",
+    "headers of every HTTP echo answer, one Name: value per line",
+    responseHeaders,
+    [],
+  ),
   /** Log output format; `auto` means pretty on a terminal, JSON otherwise. */
   logFormat: option(
     "LOG_FORMAT",
@@ -244,6 +301,7 @@ export function flagOf(env: string): string {
 
 function show(value: unknown): string {
   if (value === null) return "unset";
+  if (Array.isArray(value) && value.length === 0) return "none";
   if (typeof value === "object" && "header" in value && "hops" in value) {
     return `${value.header}:${value.hops}`;
   }
@@ -307,6 +365,9 @@ export function parseConfig(args: readonly string[], env: Env): Config | "help" 
   });
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
     throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither");
+  }
+  if (config.tlsCaFile !== null && config.tlsCertFile === null) {
+    throw new ConfigError("TLS_CA_FILE: mutual TLS needs TLS_CERT_FILE and TLS_KEY_FILE too");
   }
   return config;
 }

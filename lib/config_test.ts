@@ -45,6 +45,9 @@ describe("DEFAULTS", () => {
       shutdownGraceSeconds: 10,
       tlsCertFile: null,
       tlsKeyFile: null,
+      tlsCaFile: null,
+      defaultStatus: 200,
+      responseHeaders: [],
       logFormat: "auto",
       logLevel: "info",
       deflate: "shared",
@@ -323,6 +326,58 @@ describe("parseConfig: TLS", () => {
     assertRefused([], { TLS_CERT_FILE: "my cert.pem", TLS_KEY_FILE: "key.pem" }, "TLS_CERT_FILE");
     assertRefused(["--tls-key-file", " "], { TLS_CERT_FILE: "cert.pem" }, "--tls-key-file");
   });
+});
+
+describe("parseConfig: TLS_CA_FILE", () => {
+  test("is read beside the certificate and key (each entry then refuses it: docs/deploy.md)", () => {
+    const env = { TLS_CERT_FILE: "cert.pem", TLS_KEY_FILE: "key.pem" };
+    assert.equal(parse([], { ...env, TLS_CA_FILE: "ca.pem" }).tlsCaFile, "ca.pem");
+    assert.equal(parse(["--tls-ca-file", "ca.pem"], env).tlsCaFile, "ca.pem");
+  });
+
+  test("without TLS_CERT_FILE and TLS_KEY_FILE it is refused in one line", () => {
+    const error = assertRefused([], { TLS_CA_FILE: "ca.pem" }, "TLS_CA_FILE");
+    assert.equal(error.message, "TLS_CA_FILE: mutual TLS needs TLS_CERT_FILE and TLS_KEY_FILE too");
+  });
+});
+
+describe("parseConfig: DEFAULT_STATUS and RESPONSE_HEADERS", () => {
+  test("DEFAULT_STATUS is a status from 200 to 599", () => {
+    assert.equal(parse([], { DEFAULT_STATUS: "404" }).defaultStatus, 404);
+    assert.equal(parse(["--default-status=204"]).defaultStatus, 204);
+    for (const bad of ["199", "600", "ok", "1e3"]) {
+      assertRefused([], { DEFAULT_STATUS: bad }, "DEFAULT_STATUS");
+    }
+  });
+
+  test("RESPONSE_HEADERS is one Name: value per line; blank lines and a CR before the break are skipped", () => {
+    assert.deepEqual(
+      parse([], { RESPONSE_HEADERS: "X-A: 1\r\n\nContent-Type: text/plain; charset=utf-8\nX-A:2\n" })
+        .responseHeaders,
+      [["X-A", "1"], ["Content-Type", "text/plain; charset=utf-8"], ["X-A", "2"]],
+    );
+    assert.deepEqual(parse(["--response-headers", "Server: echo"]).responseHeaders, [["Server", "echo"]]);
+    assert.deepEqual(parse([], { RESPONSE_HEADERS: "X-Empty:" }).responseHeaders, [["X-Empty", ""]]);
+  });
+
+  for (
+    const [raw, says] of [
+      ["X-A 1", /expected lines of Name: value/],
+      ["Bad Name: 1", /the name an HTTP token/],
+      ["Content-Length: 5", /Content-Length frames the message/],
+      ["transfer-encoding: chunked", /frames the message/],
+      ["X-A: caf\u00e9 \u2603", /Latin-1/],
+      ["X-A: a\rb", /without CR/],
+      [`X-A: ${"v".repeat(4097)}`, /at most 4096/],
+      [Array.from({ length: 33 }, (_, i) => `X-${i}: ${i}`).join("\n"), /at most 32 lines/],
+    ] as const
+  ) {
+    test(`RESPONSE_HEADERS ${JSON.stringify(raw.slice(0, 30))} is refused: ${says.source}`, () => {
+      const error = assertRefused([], { RESPONSE_HEADERS: raw }, "RESPONSE_HEADERS");
+      assert.match(error.message, says);
+      assertRefused(["--response-headers", raw], {}, "--response-headers");
+    });
+  }
 });
 
 describe("parseConfig: LOG_FORMAT and LOG_LEVEL", () => {

@@ -6,6 +6,7 @@
  */
 import type { RequestHeaders } from "./handshake.ts";
 import { type Knobs, NO_KNOBS } from "./knobs.ts";
+import type { MessageLog } from "./message_log.ts";
 import { requestTarget, type Target } from "./target.ts";
 
 /** Message and byte counts in one direction. */
@@ -46,6 +47,11 @@ export interface Connection {
   bytesIn: number;
   messagesOut: number;
   bytesOut: number;
+  /**
+   * The last messages each way, for a tagged connection only (lib/message_log.ts). Set by its session
+   * at open, never present on an untagged record: no field, no memory, for a plain echo.
+   */
+  messageLog?: MessageLog;
 }
 
 /** What the handshake decided and what only the runtime knows about the client. */

@@ -9,6 +9,7 @@ import type { FleetSource } from "./fleet_source.ts";
 import { Hub } from "./hub.ts";
 import type { KnobParameter } from "./knobs.ts";
 import type { Logger } from "./log.ts";
+import { MessageLogs } from "./message_log.ts";
 import { Pace } from "./pace.ts";
 import { type ProcessIdentity, processIdentity } from "./identity.ts";
 import { Registry } from "./registry.ts";
@@ -37,6 +38,8 @@ export interface Context {
   fleet: FleetSource[];
   /** Spaces `/info`'s larger answers ({@link INFO_PACE_MS}). */
   infoPace: Pace;
+  /** The tagged connections' message logs, bounded for the process (lib/message_log.ts). */
+  messageLogs: MessageLogs;
 }
 
 /**
@@ -75,5 +78,6 @@ export function createContext(
     pathNote: options.pathNote ?? null,
     fleet: [],
     infoPace: new Pace(INFO_PACE_MS, MAX_INFO_WAITING),
+    messageLogs: new MessageLogs(),
   };
 }

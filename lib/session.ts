@@ -12,6 +12,7 @@ import { shouldCompress } from "./compression.ts";
 import { DelayLine } from "./delay.ts";
 import { NO_KNOBS } from "./knobs.ts";
 import { describeError } from "./log.ts";
+import type { MessageLog } from "./message_log.ts";
 import { exceedsBytes, messageSize } from "./utf8.ts";
 import { DROPPED, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
 
@@ -61,6 +62,17 @@ export const CLOSE_TIMEOUT_MS = 5_000;
  * and still sending is paused again at its next queued echo: each resume reads at most one more chunk.
  */
 export const PAUSE_PROBE_MS = 2_000;
+
+/**
+ * The session for a connection that has just opened: a tagged connection gets a {@link LoggedSession}
+ * while the process has room for its log (lib/message_log.ts), any other a plain {@link EchoSession}.
+ * Chosen once here, so that the untagged echo path carries no test for a log at all.
+ */
+export function openSession(peer: Peer, connection: Connection, context: Context): EchoSession {
+  if (connection.tag === null) return new EchoSession(peer, connection, context);
+  const log = context.messageLogs.open();
+  return log ? new LoggedSession(peer, connection, context, log) : new EchoSession(peer, connection, context);
+}
 
 /** One open connection's echo loop. */
 export class EchoSession implements LiveSession {
@@ -468,5 +480,70 @@ export class EchoSession implements LiveSession {
       this.#sendClose();
     }, DRAIN_POLL_MS);
     this.#schedule(poll);
+  }
+}
+
+/**
+ * The echo loop of a tagged connection, which logs the messages it receives (here) and sends (through a
+ * {@link LoggingPeer}) into its connection's {@link MessageLog}, for `/info?tag=` and the page.
+ */
+export class LoggedSession extends EchoSession {
+  #log: MessageLog;
+
+  constructor(peer: Peer, connection: Connection, context: Context, log: MessageLog) {
+    connection.messageLog = log;
+    super(new LoggingPeer(peer, log), connection, context);
+    this.#log = log;
+  }
+
+  override receive(message: Message): void {
+    this.#log.add("received", message);
+    super.receive(message);
+  }
+
+  override closed(code: number, reason: string, options?: Parameters<EchoSession["closed"]>[2]): void {
+    this.#log.closed = true;
+    super.closed(code, reason, options);
+  }
+}
+
+/**
+ * The peer of a logged session: logs each message the session sends, then sends it. Optional methods
+ * are present exactly where the wrapped peer has them, since the session checks for them.
+ */
+export class LoggingPeer implements Peer {
+  #peer: Peer;
+  #log: MessageLog;
+  pause?: () => void;
+  resume?: () => void;
+  ping?: () => void;
+  terminate?: () => void;
+  readonly losesCloseToLateInput?: boolean;
+  readonly losesQueueOnClose?: boolean;
+
+  constructor(peer: Peer, log: MessageLog) {
+    this.#peer = peer;
+    this.#log = log;
+    if (peer.pause) this.pause = () => peer.pause!();
+    if (peer.resume) this.resume = () => peer.resume!();
+    if (peer.ping) this.ping = () => peer.ping!();
+    if (peer.terminate) this.terminate = () => peer.terminate!();
+    if (peer.losesCloseToLateInput) this.losesCloseToLateInput = true;
+    if (peer.losesQueueOnClose) this.losesQueueOnClose = true;
+  }
+
+  send(message: Message, compress: boolean): SendResult {
+    const result = this.#peer.send(message, compress);
+    // A dropped echo never left; a queued one did, as far as the server is concerned.
+    if (result !== DROPPED) this.#log.add("sent", message);
+    return result;
+  }
+
+  bufferedAmount(): number {
+    return this.#peer.bufferedAmount();
+  }
+
+  close(code: number, reason: string): void {
+    this.#peer.close(code, reason);
   }
 }

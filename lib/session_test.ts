@@ -14,6 +14,8 @@ import {
   CLOSE_TIMEOUT_MS,
   DRAIN_POLL_MS,
   EchoSession,
+  LoggedSession,
+  openSession,
   PAUSE_PROBE_MS,
 } from "./session.ts";
 import { DROPPED, type Message, type Peer, QUEUED, type SendResult } from "./peer.ts";
@@ -845,5 +847,59 @@ describe("EchoSession: isolation", () => {
     const registry = one.registry;
     assert.deepEqual(registry.recent.map((c) => [c.id, c.closedBy]), [[1, "server"], [2, "client"]]);
     assert.equal(registry.totals([]).connections, 2);
+  });
+});
+
+describe("openSession: the message log of a tagged connection", () => {
+  function open(url: string, on = testContext()) {
+    const { context } = on;
+    const connection = captureConnection(new Request(url), {
+      id: context.registry.nextId(),
+      remoteAddress: "127.0.0.1",
+      protocol: undefined,
+      extensions: "",
+    });
+    const peer = new FakePeer();
+    return { peer, connection, session: openSession(peer, connection, context), context };
+  }
+
+  test("an untagged connection gets a plain EchoSession and keeps no log", () => {
+    const { session, connection } = open("http://echo.test/");
+    assert.equal(Object.getPrototypeOf(session), EchoSession.prototype);
+    session.receive("hello");
+    assert.equal("messageLog" in connection, false, "no field at all on an untagged record");
+  });
+
+  test("a tagged connection logs what it received and sent, until and after it closes", () => {
+    const { session, connection, peer } = open("http://echo.test/?tag=t");
+    assert.ok(session instanceof LoggedSession);
+    session.receive("hello");
+    session.receiveOwned(new Uint8Array([1, 2, 3]));
+    assert.equal(peer.sends.length, 2, "echoed as ever");
+    const log = connection.messageLog!;
+    assert.deepEqual(log.report().messages.map((m) => [m.direction, m.type, m.bytes, m.preview]), [
+      ["received", "text", 5, "hello"],
+      ["sent", "text", 5, "hello"],
+      ["received", "binary", 3, "AQID"],
+      ["sent", "binary", 3, "AQID"],
+    ]);
+    session.closed(1000, "");
+    assert.equal(log.closed, true, "a closed log may give its place to a newer one");
+    assert.equal(log.report().logged, 4, "the closed record keeps its log");
+  });
+
+  test("an echo the runtime dropped is logged as received only", () => {
+    const { session, connection, peer } = open("http://echo.test/?tag=t");
+    peer.status = "dropped";
+    session.receive("lost");
+    assert.deepEqual(connection.messageLog!.report().messages.map((m) => m.direction), ["received"]);
+  });
+
+  test("once the process holds its limit of live logs, a tagged connection echoes without one", () => {
+    const on = testContext();
+    for (let i = 0; i < on.context.messageLogs.limit; i++) open(`http://echo.test/?tag=t${i}`, on);
+    const { session, connection } = open("http://echo.test/?tag=late", on);
+    assert.equal(Object.getPrototypeOf(session), EchoSession.prototype);
+    assert.equal(connection.messageLog, undefined);
   });
 });

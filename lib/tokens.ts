@@ -1,5 +1,6 @@
 /**
- * Parsing of HTTP comma-separated header lists (RFC 9110 §5.6.1).
+ * Parsing of HTTP comma-separated header lists (RFC 9110 §5.6.1), and which header fields a response
+ * may be given by an option or a knob.
  *
  * @module
  */
@@ -10,6 +11,22 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
+
+/**
+ * Headers neither an option nor a knob may set on a response: they frame the message, which the runtime
+ * does (RFC 9112 §6, RFC 9110 §7.6.1), and a wrong one would corrupt the connection rather than test a
+ * client. Lower case.
+ */
+export const FRAMING_HEADERS: ReadonlySet<string> = new Set([
+  "connection",
+  "content-length",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 /**
  * Splits a comma list, trimming optional spaces and tabs and dropping empty elements,

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
+import { ENTRIES, logLines, type RunningServer, runToExit, startServer } from "./support/server.ts";
 import { type RunningNginx, startNginx } from "./support/nginx.ts";
 import { handshakeHeaders, RawClient } from "./support/raw.ts";
 
@@ -425,6 +425,44 @@ for (const entry of ENTRIES) {
       const other = await fetch(`${server.http}/x`, { headers: { Origin: "https://evil.example" } });
       assert.equal(other.status, 403);
       assert.match(await other.text(), /ALLOWED_ORIGINS/);
+    });
+  });
+
+  describe(`HTTP echo on ${entry.name} with DEFAULT_STATUS and RESPONSE_HEADERS`, () => {
+    let server: RunningServer;
+    before(async () => {
+      server = await startServer(entry, {
+        env: { DEFAULT_STATUS: "203", RESPONSE_HEADERS: "X-Served-By: echo-test\nCache-Control: max-age=5" },
+      });
+    });
+    after(() => server?.stop());
+
+    test("every echo answer gets the status and the headers; a request's knobs win", async () => {
+      const plainEcho = await fetch(`${server.http}/anything`);
+      assert.equal(plainEcho.status, 203);
+      assert.equal(plainEcho.headers.get("x-served-by"), "echo-test");
+      assert.equal(plainEcho.headers.get("cache-control"), "max-age=5");
+      assert.equal((await plainEcho.json()).path, "/anything");
+      const asked = await fetch(`${server.http}/x?echo_status=200&echo_header=X-Served-By:me`);
+      assert.equal(asked.status, 200);
+      assert.equal(asked.headers.get("x-served-by"), "me");
+      await asked.body?.cancel();
+      const refused = await fetch(`${server.http}/x?echo_status=banana`);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.headers.get("x-served-by"), "echo-test");
+      await refused.body?.cancel();
+      const health = await fetch(`${server.http}/healthz`);
+      assert.equal(health.headers.get("x-served-by"), null, "Echo's own routes are not the echo");
+      await health.body?.cancel();
+    });
+
+    test("a bad value stops start-up with one line naming the option, status 2", async () => {
+      const { code, stderr } = await runToExit(entry, { env: { RESPONSE_HEADERS: "Content-Length: 3" } });
+      assert.equal(code, 2);
+      assert.equal(
+        stderr.trim(),
+        'echo: RESPONSE_HEADERS: Content-Length frames the message and is set by the server, got "Content-Length: 3"',
+      );
     });
   });
 

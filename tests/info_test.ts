@@ -55,6 +55,50 @@ for (const entry of ENTRIES) {
     before(async () => server = await startServer(entry));
     after(() => server.stop());
 
+    test("/info?tag= lists the last messages the server received and sent; an untagged connection keeps none", async () => {
+      const tag = `log-${entry.name}`;
+      const tagged = new WebSocket(`${server.ws}/?tag=${tag}`, { perMessageDeflate: false });
+      const plain = new WebSocket(`${server.ws}/`, { perMessageDeflate: false });
+      for (const ws of [tagged, plain]) {
+        await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+      }
+      const echoed = (ws: WebSocket, n: number) =>
+        new Promise((resolve) => {
+          let seen = 0;
+          ws.on("message", () => ++seen === n && resolve(seen));
+        });
+      const echoes = echoed(tagged, 2);
+      tagged.send("héllo " + "x".repeat(100));
+      tagged.send(new Uint8Array([1, 2, 3]));
+      await echoes;
+      const plainEcho = echoed(plain, 1);
+      plain.send("unlogged");
+      await plainEcho;
+      const [record] = (await info(server, `?tag=${tag}`)).live;
+      assert.equal(record.messageLog.logged, 4);
+      assert.deepEqual(
+        record.messageLog.messages.map((
+          m: Record<string, unknown>,
+        ) => [m.direction, m.type, m.bytes, m.truncated]),
+        [["received", "text", 107, true], ["sent", "text", 107, true], ["received", "binary", 3, false], [
+          "sent",
+          "binary",
+          3,
+          false,
+        ]],
+      );
+      assert.equal(record.messageLog.messages[0].preview, "héllo " + "x".repeat(58));
+      assert.equal(record.messageLog.messages[3].preview, "AQID");
+      const everyone = await info(server);
+      assert.ok(
+        everyone.live.every((r: object) => !("messageLog" in r)),
+        "a listing shows nobody's messages",
+      );
+      assert.doesNotMatch(JSON.stringify(everyone), /unlogged/);
+      tagged.close();
+      plain.close();
+    });
+
     test("/info?tag= shows the connection with live counters, then its close code", async () => {
       const tag = `counters-${entry.name}`;
       const ws = new WebSocket(`${server.ws}/?tag=${tag}`, ["chat"], { perMessageDeflate: false });

@@ -156,6 +156,26 @@ for (const entry of ENTRIES) {
           );
         }
 
+        // The server's list of the same messages beside the browser's (the record's messageLog).
+        const serverRows = page.locator("#server-log tr");
+        await serverRows.nth(3).waitFor();
+        const serverCells = await Promise.all(
+          [0, 1, 2, 3].map(async (i) => (await serverRows.nth(i).locator("td").allTextContents()).slice(1)),
+        );
+        assert.deepEqual(serverCells, [
+          ["→ received", "text", "23", "hello from Chromium ✓"],
+          ["← sent", "text", "23", "hello from Chromium ✓"],
+          ["→ received", "binary", "4", "00 01 fe ff"],
+          ["← sent", "binary", "4", "00 01 fe ff"],
+        ]);
+        assert.deepEqual(
+          serverCells.filter((c) => c[0] === "→ received").map((c) => c.slice(1)),
+          sent.map((c) => c.slice(1)),
+          "the server received what the browser sent",
+        );
+        assert.match(await page.textContent("#server-log-note") ?? "", /the last 4 of 4 messages/);
+        assert.equal(info.live[0].messageLog.logged, 4);
+
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: join(ARTIFACTS, `page-${entry.name}.png`), fullPage: true });
         assert.deepEqual(dialogs, []);

@@ -91,6 +91,21 @@ for (const entry of ENTRIES) {
       assert.match(stderr.trim(), /^echo: TLS_CERT_FILE: cannot read ".*missing\.pem"/);
     });
 
+    test("TLS_CA_FILE (mutual TLS) is refused at start-up with one line naming the upstream issue, status 2", async () => {
+      const { code, stderr } = await runToExit(entry, {
+        env: { ...TLS_ENV, TLS_CA_FILE: cert },
+        permissions: ["--allow-read"],
+      });
+      assert.equal(code, 2);
+      const issue = entry.name === "deno" ? "denoland/deno#26825" : "oven-sh/bun#14097";
+      const runtime = entry.name === "deno" ? "Deno" : "Bun";
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+      assert.match(
+        stderr.trim(),
+        new RegExp(`^echo: TLS_CA_FILE: mutual TLS is not available on ${runtime}: .*\\(${issue}\\)$`),
+      );
+    });
+
     test("only one of the two files set stops start-up with status 2", async () => {
       const { code, stderr } = await runToExit(entry, { env: { TLS_CERT_FILE: cert } });
       assert.equal(code, 2);

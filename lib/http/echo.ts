@@ -7,6 +7,7 @@
  * @module
  */
 import { clientAddress } from "../client_address.ts";
+import type { Config } from "../config.ts";
 import type { Context } from "../context.ts";
 import { corsHeaders, isPreflight, originAllowed, originRefused, preflight } from "./cors.ts";
 import { answered, plain } from "./answer.ts";
@@ -74,20 +75,24 @@ export async function httpEcho(
     answered(context, service, request, path, response.status, { remote: remoteAddress, ...fields });
     return response;
   };
+  // The echo's refusals carry RESPONSE_HEADERS too; its answer applies them itself, before its knobs.
+  const refused = (response: Response) => {
+    applyHeaderKnobs(response.headers, config.responseHeaders);
+    return done("echo", response);
+  };
   if (isPreflight(request)) return done("preflight", preflight(request, config.allowedOrigins));
   if (!originAllowed(request.headers.get("origin"), config.allowedOrigins)) {
-    return done("echo", originRefused());
+    return refused(originRefused());
   }
   const cors = corsHeaders(request, config.allowedOrigins);
   const knobs = parseHttpKnobs(url.searchParams, request.headers, {
     enabled: config.knobs === "on",
     maxBodyBytes: config.maxMessageBytes,
   });
-  if (isHttpKnobError(knobs)) return done("echo", plain(knobs.status, knobs.message, cors));
+  if (isHttpKnobError(knobs)) return refused(plain(knobs.status, knobs.message, cors));
   const body = await readBody(request, config.maxMessageBytes);
   if (!body.ok) {
-    return done(
-      "echo",
+    return refused(
       plain(413, `request body of ${body.size} is over MAX_MESSAGE_BYTES (${config.maxMessageBytes})`, {
         ...cors,
         // The rest of the body was not read: the connection cannot carry another request.
@@ -98,7 +103,7 @@ export async function httpEcho(
   context.registry.httpBodyBytes += body.bytes.byteLength;
   if (knobs.delayMs) await new Promise((resolve) => setTimeout(resolve, knobs.delayMs));
   const echoed = describe(request, path, url, body.bytes, remoteAddress, context);
-  const response = answer(request, echoed, knobs, cors);
+  const response = answer(request, echoed, knobs, cors, config);
   return done("echo", response, { bytes: body.bytes.byteLength });
 }
 
@@ -171,8 +176,9 @@ function answer(
   echoed: EchoedRequest,
   knobs: HttpKnobs,
   cors: Record<string, string>,
+  config: Pick<Config, "defaultStatus" | "responseHeaders">,
 ): Response {
-  const status = knobs.status ?? 200;
+  const status = knobs.status ?? config.defaultStatus;
   const headers = new Headers({
     ...cors,
     "cache-control": "no-store",
@@ -199,6 +205,8 @@ function answer(
     body = new TextEncoder().encode(text ? renderText(echoed) : JSON.stringify(echoed, null, 2) + "\n");
     size = body.byteLength;
   }
+  // RESPONSE_HEADERS first, so that the request's own knobs win.
+  applyHeaderKnobs(headers, config.responseHeaders);
   applyHeaderKnobs(headers, knobs.headers);
   if (NULL_BODY_STATUSES.includes(status)) return new Response(null, { status, headers });
   headers.set("content-length", String(size));
@@ -214,10 +222,10 @@ function answer(
 const SANDBOX_HEADERS = new Set(["content-security-policy", "x-content-type-options"]);
 
 /**
- * The `header` knob: the first value of a name replaces the header Echo would send (`Content-Type:text/plain`
- * answers with exactly that type), a repeat of the name adds a value.
+ * The `header` knob and `RESPONSE_HEADERS`: the first value of a name replaces the header Echo would send
+ * (`Content-Type:text/plain` answers with exactly that type), a repeat of the name adds a value.
  */
-function applyHeaderKnobs(headers: Headers, asked: HttpKnobs["headers"]): void {
+function applyHeaderKnobs(headers: Headers, asked: Iterable<readonly [string, string]> | undefined): void {
   const set = new Set<string>();
   for (const [name, value] of asked ?? []) {
     const key = name.toLowerCase();

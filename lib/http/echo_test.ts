@@ -216,6 +216,38 @@ describe("httpEcho", () => {
     assert.deepEqual(logged, [["echo", 400, PEER], ["echo", 413, PEER]]);
   });
 
+  test("DEFAULT_STATUS and RESPONSE_HEADERS shape every answer; the request's own knobs win", async () => {
+    const { context } = testContext({
+      defaultStatus: 299,
+      responseHeaders: [["X-Fixed", "1"], ["X-Fixed", "2"], ["Cache-Control", "max-age=60"], [
+        "Content-Security-Policy",
+        "img-src 'none'",
+      ]],
+    });
+    const plainEcho = await httpEcho(new Request("http://echo.test/x"), context, PEER);
+    assert.equal(plainEcho.status, 299);
+    assert.equal(plainEcho.headers.get("x-fixed"), "1, 2", "a repeated name adds a value");
+    assert.equal(plainEcho.headers.get("cache-control"), "max-age=60", "the first of a name replaces Echo's");
+    assert.match(
+      plainEcho.headers.get("content-security-policy")!,
+      /sandbox.*img-src 'none'/,
+      "never the sandbox",
+    );
+    assert.equal((await plainEcho.json()).path, "/x");
+    const asked = await httpEcho(
+      new Request("http://echo.test/x?echo_status=201&echo_header=X-Fixed:mine"),
+      context,
+      PEER,
+    );
+    assert.equal(asked.status, 201);
+    assert.equal(asked.headers.get("x-fixed"), "mine");
+    await asked.body?.cancel();
+    const refused = await httpEcho(new Request("http://echo.test/x?echo_status=1"), context, PEER);
+    assert.equal(refused.status, 400, "a refusal keeps its status");
+    assert.equal(refused.headers.get("x-fixed"), "1, 2", "and carries the fixed headers");
+    await refused.body?.cancel();
+  });
+
   test("a preflight and a foreign origin are answered by the CORS rules", async () => {
     const { context } = testContext({ allowedOrigins: ["https://ok.example"] });
     const preflight = await httpEcho(

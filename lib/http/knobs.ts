@@ -9,7 +9,7 @@
  * @module
  */
 import { KNOB_LIMITS, knobParameter, nearMissOf } from "../knobs.ts";
-import { isToken } from "../tokens.ts";
+import { FRAMING_HEADERS, isToken } from "../tokens.ts";
 
 /** What one request asked for; an absent field means the plain echo. */
 export interface HttpKnobs {
@@ -62,21 +62,6 @@ export const HTTP_STATUS_LIMITS = [200, 599] as const;
 export const MAX_KNOB_HEADERS = 32;
 /** How long a knob header's value may be, in characters. */
 export const MAX_KNOB_HEADER_VALUE = 4096;
-
-/**
- * Headers a knob may not set: they frame the message, which the runtime does (RFC 9112 §6,
- * RFC 9110 §7.6.1), and a wrong one would corrupt the connection rather than test a client.
- */
-const FRAMING_HEADERS = new Set([
-  "connection",
-  "content-length",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 /** Why a request's knobs cannot be honoured; `message` is one line naming the knob. */
 export interface HttpKnobError {

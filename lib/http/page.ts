@@ -69,6 +69,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; ma
 dt { font-weight: 600; } dd { margin: 0; font-family: ui-monospace, monospace; white-space: pre-wrap; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #eee; padding: .2rem .5rem; text-align: left; }
 td:last-child { font-family: ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
+.messages { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; } .messages p { margin: 0 0 .25rem; color: #555; }
 .error { color: #a00; }
 `;
 
@@ -124,10 +125,24 @@ ${KNOB_FIELDS.map(knobField).join("\n")}
   </div>
 </div>
 <h2>Messages</h2>
-<table>
-  <thead><tr><th>time</th><th>direction</th><th>type</th><th>bytes</th><th>data</th></tr></thead>
-  <tbody id="log"></tbody>
-</table>
+<div class="messages">
+  <div>
+    <h3>The browser's: what it sent and got back</h3>
+    <p>as the page's <code>WebSocket</code> saw them</p>
+    <table>
+      <thead><tr><th>time</th><th>direction</th><th>type</th><th>bytes</th><th>data</th></tr></thead>
+      <tbody id="log"></tbody>
+    </table>
+  </div>
+  <div>
+    <h3>The server's: what it received and sent</h3>
+    <p id="server-log-note">not asked yet</p>
+    <table>
+      <thead><tr><th>time</th><th>direction</th><th>type</th><th>bytes</th><th>data</th></tr></thead>
+      <tbody id="server-log"></tbody>
+    </table>
+  </div>
+</div>
 <h2>HTTP and SSE echo</h2>
 <p>Every path that is not one of Echo's own answers with the request as it arrived, as JSON:
 try <a id="http-echo" href="/echo/example?x=1">/echo/example?x=1</a>, or

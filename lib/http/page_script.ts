@@ -45,6 +45,19 @@ interface PageRecord {
   received: Traffic;
   sent: Traffic;
   closed?: { code: number; reason: string; by: string } | null;
+  /** The server's view of the messages (a tagged connection's full record; docs/info.md, "Message log"). */
+  messageLog?: {
+    logged: number;
+    messages: Array<{
+      at: string;
+      direction: "received" | "sent";
+      type: "text" | "binary";
+      bytes: number;
+      preview: string;
+      truncated: boolean;
+    }>;
+    note?: string;
+  };
 }
 
 /** The fields of `/info?tag=` the page reads. */
@@ -97,21 +110,55 @@ export function pageScript(): void {
     const bytes = Array.from(new Uint8Array(data).slice(0, 32), (b) => b.toString(16).padStart(2, "0"));
     return bytes.join(" ") + (data.byteLength > 32 ? " …" : "");
   }
-  function log(direction: string, data: Data): void {
-    const row = document.createElement("tr");
-    const cells = [
-      now(),
-      direction,
-      typeof data === "string" ? "text" : "binary",
-      String(size(data)),
-      preview(data),
-    ];
+  function row(cells: string[]): HTMLElement {
+    const tr = document.createElement("tr");
     for (const value of cells) {
       const cell = document.createElement("td");
       cell.textContent = value;
-      row.append(cell);
+      tr.append(cell);
     }
-    $("log").append(row);
+    return tr;
+  }
+  function log(direction: string, data: Data): void {
+    $("log").append(
+      row([
+        now(),
+        direction,
+        typeof data === "string" ? "text" : "binary",
+        String(size(data)),
+        preview(data),
+      ]),
+    );
+  }
+  // The server's list beside the browser's, in the same shape: its binary preview (base64 of the first
+  // 64 bytes) shown as the browser's is, hex of the first 32, so that the two columns compare at a glance.
+  function showServerLog(record: PageRecord | undefined): void {
+    const messageLog = record ? record.messageLog : undefined;
+    if (!record || !messageLog) {
+      setText("server-log-note", record ? "no log in this record" : "no connection with this tag yet");
+      $("server-log").replaceChildren();
+      return;
+    }
+    const shown = messageLog.messages.length;
+    setText(
+      "server-log-note",
+      messageLog.note ||
+        "connection " + record.id + ": the last " + shown + " of " + messageLog.logged + " messages",
+    );
+    $("server-log").replaceChildren(...messageLog.messages.map((m) => {
+      let data = m.preview;
+      if (m.type === "binary") {
+        const bytes = Array.from(atob(m.preview), (c) => c.charCodeAt(0).toString(16).padStart(2, "0"));
+        data = bytes.slice(0, 32).join(" ") + (m.bytes > 32 ? " …" : "");
+      } else if (m.truncated) data += "…";
+      return row([
+        m.at.slice(11, 23),
+        m.direction === "received" ? "→ received" : "← sent",
+        m.type,
+        String(m.bytes),
+        data,
+      ]);
+    }));
   }
   function showBrowser(): void {
     setText(
@@ -189,6 +236,8 @@ export function pageScript(): void {
         answeredBy + ": " + records.length + " connection(s) tagged " + JSON.stringify(tag);
       $("server-records").replaceChildren(...records.map(showRecord));
       explainExtensions(info.live[0]);
+      // The newest connection with the tag: the open one, else the one that closed last.
+      showServerLog(info.live[0] || info.recent[0]);
       if (records.length > 0) misses = 0;
       else if (ws && ws.readyState === 1 && ++misses <= 10) retry = setTimeout(refreshServer, 500);
     } catch (error) {

@@ -15,6 +15,7 @@ import type { ProcessIdentity } from "../identity.ts";
 import type { Hub } from "../hub.ts";
 import { nextLink, parseInfoQuery } from "./paging.ts";
 import { newest } from "./newest.ts";
+import { NO_LOG } from "../message_log.ts";
 import type { Pace } from "../pace.ts";
 import type { ClosedConnection, Registry } from "../registry.ts";
 import { VERSION } from "./version.ts";
@@ -50,6 +51,7 @@ export const PRIVATE_FIELDS = [
   "userAgent",
   "key",
   "accept",
+  "messageLog",
 ] as const;
 
 /** The answer to `GET /info` (and `/info?tag=`), one page of each list; a bad `limit` or `cursor` gets 400. */
@@ -226,7 +228,8 @@ export async function record(
       }
       : {}),
   };
-  if (full) return out;
+  // Only a tagged connection has a log, and only a full record shows it (the tag's holder's).
+  if (full) return c.tag === null ? out : { ...out, messageLog: c.messageLog?.report() ?? NO_LOG };
   const { tag: _t, query: _q, remoteAddress: _r, ...rest } = out;
   const { origin: _o, userAgent: _u, key: _k, ...request } = out.request;
   const { accept: _a, ...response } = out.response;

@@ -6,6 +6,7 @@ import type { Context } from "../context.ts";
 import { bunExtensions } from "../deflate.ts";
 import { Pace } from "../pace.ts";
 import { route } from "../http/routes.ts";
+import { openSession } from "../session.ts";
 import { testConnection, testContext, type TestContextOptions } from "../testing_context.ts";
 
 const SEED_KEY = "1CrKNZMpvvE2RDF4Aa866w==";
@@ -93,6 +94,36 @@ test("each record carries the runtime's path note where the entry declares one, 
   const body = await info("http://echo.test/info?tag=mine", normalised);
   assert.equal(body.live[0].pathNote, "the runtime resolves dot segments");
   assert.deepEqual(Object.keys(body.live[0]).slice(2, 4), ["path", "pathNote"], "beside the path");
+});
+
+test("/info?tag= lists a tagged connection's last messages; other listings and untagged records never", async () => {
+  const { context } = testContext({}, { runtime: "Bun 1.4.5" });
+  const peer = { send: (m: string | Uint8Array) => m.length, bufferedAmount: () => 0, close() {} };
+  for (const url of ["http://echo.test/?tag=logged", "http://echo.test/"]) {
+    const connection = captureConnection(new Request(url), {
+      id: context.registry.nextId(),
+      remoteAddress: "192.0.2.7",
+      protocol: undefined,
+      extensions: "",
+    });
+    openSession(peer, connection, context).receive("hello from " + url);
+  }
+  const mine = await info("http://echo.test/info?tag=logged", context);
+  assert.equal(mine.live[0].messageLog.logged, 2);
+  assert.deepEqual(mine.live[0].messageLog.messages.map((m: { direction: string }) => m.direction), [
+    "received",
+    "sent",
+  ]);
+  assert.equal(mine.live[0].messageLog.messages[0].preview, "hello from http://echo.test/?tag=logged");
+  const listing = await info("http://echo.test/info", context);
+  assert.ok(listing.live.every((r: object) => !("messageLog" in r)), "nobody else sees the messages");
+  assert.match(listing.privacy, /messageLog/);
+  const full = await info("http://echo.test/info", {
+    ...context,
+    config: { ...context.config, infoDetails: "full" },
+  });
+  const untagged = full.live.find((r: { tag: string | null }) => r.tag === null);
+  assert.equal("messageLog" in untagged, false, "an untagged connection keeps no log");
 });
 
 test("a GET /info with handshake headers gets a dry run: accept, protocol, extensions", async () => {
