@@ -1,6 +1,6 @@
 /**
  * Echo's version, kept here rather than read from `package.json` so that a deployment needs no
- * file access (`lib/version_test.ts` keeps the two equal).
+ * file access (`lib/info/version_test.ts` keeps the two equal).
  *
  * @module
  */
