@@ -2,9 +2,11 @@
  * WebSocket connections Bun has reported closed but still holds open. Bun (uWebSockets) fires a
  * socket's `close` handler as soon as `ws.close()` has written the close frame and a FIN, before the
  * client answers; from then on the `ServerWebSocket` reports nothing more, yet Bun keeps the TCP
- * connection open until the client ends its side (docs/design.md, "Shutdown"). The drain asks
- * this module how many of those are left, by looking each one up in the kernel's table of TCP
- * sockets: a row whose inode is 0 is no longer held by any process.
+ * connection open until the client ends its side, or drops it a few seconds later (docs/design.md,
+ * "Shutdown"). The drain asks this module how many of those are left, by looking each one up in the
+ * kernel's table of TCP sockets: one is left while a process holds its row (inode not 0), or while its
+ * client has not ended its side after Echo's FIN (FIN_WAIT1 or FIN_WAIT2: the kernel keeps the row
+ * after Bun drops the socket), so a client that never answers holds the drain as long on Bun as on Deno.
  *
  * Linux only (`/proc/self/net/tcp`, `tcp6`); where the table cannot be read, every connection
  * counts as held, so the drain waits the whole grace period rather than cut clients short.
@@ -39,9 +41,12 @@ export class Lingering {
 
 const TABLES = ["/proc/self/net/tcp", "/proc/self/net/tcp6"];
 
+/** `st` of a row whose client has not yet ended its side after ours (Linux's TCP_FIN_WAIT1, TCP_FIN_WAIT2). */
+const WAITING_FOR_CLIENT = new Set(["04", "05"]);
+
 /**
- * The client ports of the TCP connections on `localPort` that a process still holds (inode not 0),
- * or `undefined` when the kernel's tables cannot be read.
+ * The client ports of the TCP connections on `localPort` that a process still holds (inode not 0) or
+ * whose client has not yet answered our FIN, or `undefined` when the kernel's tables cannot be read.
  */
 export function heldRemotePorts(localPort: number): Set<number> | undefined {
   const held = new Set<number>();
@@ -58,7 +63,8 @@ export function heldRemotePorts(localPort: number): Set<number> | undefined {
     // "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ..."
     for (const line of text.split("\n").slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (fields.length < 10 || !fields[1].endsWith(local) || fields[9] === "0") continue;
+      if (fields.length < 10 || !fields[1].endsWith(local)) continue;
+      if (fields[9] === "0" && !WAITING_FOR_CLIENT.has(fields[3])) continue;
       const remotePort = parseInt(fields[2].slice(fields[2].indexOf(":") + 1), 16);
       if (remotePort !== 0) held.add(remotePort); // 0: the listening socket itself
     }
