@@ -12,7 +12,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { constants, inflateRawSync } from "node:zlib";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENTRIES, logLines, type RunningServer, startServer } from "./support/server.ts";
-import { encodeFrame, OP } from "./support/raw.ts";
+import { encodeFrame, FrameParser, OP } from "./support/raw.ts";
 
 /** The tail a sync flush ends with, removed on the wire (RFC 7692 §7.2.1). */
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
@@ -47,8 +47,10 @@ function burstClient(port: number, tag: string, burst: Burst): Promise<Seen> {
       () => randomBytes(randomInt(burst.minBytes, burst.maxBytes + 1)),
     );
     const socket = connect({ port, host: "127.0.0.1" });
-    let buffer = Buffer.alloc(0);
+    /** The 101's head, until it is whole; the frames after it go to the parser. */
+    let head = Buffer.alloc(0);
     let upgraded = false;
+    const parser = new FrameParser();
     const echoes: Uint8Array[] = [];
     let code: number | undefined;
     let done = false;
@@ -68,44 +70,28 @@ function burstClient(port: number, tag: string, burst: Burst): Promise<Seen> {
           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
       ));
     socket.on("data", (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
+      let frames: Uint8Array = chunk;
       if (!upgraded) {
-        const end = buffer.indexOf("\r\n\r\n");
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf("\r\n\r\n");
         if (end < 0) return;
-        if (!buffer.subarray(0, 12).toString().startsWith("HTTP/1.1 101")) return finish();
-        buffer = buffer.subarray(end + 4);
+        if (!head.subarray(0, 12).toString().startsWith("HTTP/1.1 101")) return finish();
+        frames = head.subarray(end + 4);
         upgraded = true;
         // All six frames in one write, then no reading for a while.
         socket.write(Buffer.concat(messages.map((payload) => encodeFrame({ opcode: OP.BINARY, payload }))));
         socket.pause();
         setTimeout(() => socket.resume(), randomInt(burst.minPauseMs, burst.maxPauseMs + 1));
       }
-      for (;;) {
-        if (buffer.length < 2) return;
-        let length = buffer[1] & 0x7f;
-        let offset = 2;
-        if (length === 126) {
-          if (buffer.length < 4) return;
-          length = buffer.readUInt16BE(2);
-          offset = 4;
-        } else if (length === 127) {
-          if (buffer.length < 10) return;
-          length = Number(buffer.readBigUInt64BE(2));
-          offset = 10;
-        }
-        if (buffer.length < offset + length) return;
-        const opcode = buffer[0] & 0x0f;
-        const compressed = (buffer[0] & 0x40) !== 0;
-        const payload = buffer.subarray(offset, offset + length);
-        buffer = buffer.subarray(offset + length);
-        if (opcode === OP.CLOSE) {
-          code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
-          socket.write(encodeFrame({ opcode: OP.CLOSE, payload: payload.subarray(0, 2) }));
+      for (const frame of parser.push(frames)) {
+        if (frame.opcode === OP.CLOSE) {
+          code = frame.payload.length >= 2 ? Buffer.from(frame.payload).readUInt16BE(0) : 1005;
+          socket.write(encodeFrame({ opcode: OP.CLOSE, payload: frame.payload.subarray(0, 2) }));
         } else if (code === undefined) {
           echoes.push(
-            compressed
-              ? inflateRawSync(Buffer.concat([payload, TAIL]), { finishFlush: constants.Z_SYNC_FLUSH })
-              : Buffer.from(payload),
+            frame.rsv1
+              ? inflateRawSync(Buffer.concat([frame.payload, TAIL]), { finishFlush: constants.Z_SYNC_FLUSH })
+              : frame.payload,
           );
         }
       }

@@ -13,6 +13,7 @@ import { connect } from "node:net";
 import { randomBytes, randomInt } from "node:crypto";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
+import { FrameParser, OP } from "./raw.ts";
 import { ENTRIES, startServer } from "./server.ts";
 
 /** Where a client aborts. */
@@ -80,8 +81,10 @@ function one(port: number, id: number, pingMs: number, stats: Record<string, num
     const deflate = Math.random() < 0.8;
     const ping = pingMs > 0 && Math.random() < 0.7 ? `&echo_ping_ms=${pingMs}` : "";
     const socket: Socket = connect({ port, host: "127.0.0.1" });
+    /** The 101's head, until it is whole; the frames after it go to the parser. */
     let buf = Buffer.alloc(0);
     let upgraded = false;
+    const parser = new FrameParser();
     let echoes = 0;
     let done = false;
     const finish = (how: string) => {
@@ -130,37 +133,25 @@ function one(port: number, id: number, pingMs: number, stats: Record<string, num
       }
     };
     socket.on("data", (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
+      let frames: Uint8Array = chunk;
       if (!upgraded) {
+        buf = Buffer.concat([buf, chunk]);
         const end = buf.indexOf("\r\n\r\n");
         if (end < 0) return;
         const head = buf.subarray(0, end).toString();
-        buf = buf.subarray(end + 4);
+        frames = buf.subarray(end + 4);
         if (!head.startsWith("HTTP/1.1 101")) return abort(false);
         upgraded = true;
         afterUpgrade();
       }
-      for (;;) {
-        if (done || buf.length < 2) return;
-        let len = buf[1] & 0x7f, off = 2;
-        if (len === 126) {
-          if (buf.length < 4) return;
-          len = buf.readUInt16BE(2);
-          off = 4;
-        } else if (len === 127) {
-          if (buf.length < 10) return;
-          len = Number(buf.readBigUInt64BE(2));
-          off = 10;
-        }
-        if (buf.length < off + len) return;
-        const op = buf[0] & 0x0f;
-        buf = buf.subarray(off + len);
-        if (op === 9) {
+      for (const { opcode } of parser.push(frames)) {
+        if (done) return;
+        if (opcode === OP.PING) {
           // A ping: pingAbort aborts right as it arrives, without answering.
           if (mode === "pingAbort") return abort(Math.random() < 0.5);
           continue;
         }
-        if (op === 1 || op === 2) {
+        if (opcode === OP.TEXT || opcode === OP.BINARY) {
           echoes++;
           if (echoes === 3 && (mode === "afterEchoes" || mode === "afterEchoesRst")) {
             setTimeout(() => abort(mode === "afterEchoesRst"), randomInt(0, 250));
