@@ -25,10 +25,14 @@ export interface CpuUse {
   server: number;
 }
 
-/** Completed units per second over a window, and the CPU the client and the server used meanwhile. */
+/**
+ * Completed units per second over a window, the CPU the client and the server used meanwhile, and the
+ * server's resident memory (`VmRSS`, bytes) at the window's end.
+ */
 export interface Measured {
   perSecond: number;
   cpu: CpuUse;
+  rss: number;
 }
 
 /** CPU seconds (user + system, all threads) a process has used, from /proc (Linux). */
@@ -65,6 +69,7 @@ export async function measureWindows(
     measured.push({
       perSecond: (nowUnits - units) / seconds,
       cpu: { client: clientSeconds / seconds, server: (nowServer - server) / seconds },
+      rss: residentBytes(pid).rss,
     });
     [units, at, client, server] = [nowUnits, now, nowClient, nowServer];
   }
@@ -382,6 +387,12 @@ export interface MessageOptions {
   inflight: number;
   /** The message: a string goes as a text frame, bytes as binary. */
   message: string | Uint8Array;
+  /**
+   * How a connection answers echoes: by default the frames for all the echoes a chunk completed go out
+   * in one write; `perEcho` writes one frame for each echo, as many small clients (or one that sends on
+   * each message event) do, so that the server reads about one frame at a time.
+   */
+  perEcho?: boolean;
 }
 
 /** What came back over a message load's life, checked when it ends. */
@@ -400,7 +411,8 @@ export interface MessageLoad extends Load {
 
 /**
  * Opens `connections` and, while resumed, keeps `inflight` messages outstanding on each: every echo
- * that returns is answered with the same pre-built frame.
+ * that returns is answered with the same pre-built frame (written together with the other answers to
+ * the same chunk, or on its own with `perEcho`).
  */
 export async function openMessages(target: Target, options: MessageOptions): Promise<MessageLoad> {
   const payload = typeof options.message === "string" ? new TextEncoder().encode(options.message) : options.message;
@@ -416,7 +428,8 @@ export async function openMessages(target: Target, options: MessageOptions): Pro
     frames(conn, count) {
       counted += count;
       if (running) {
-        conn.write(batch.subarray(0, count * frame.length));
+        if (options.perEcho) { for (let k = 0; k < count; k++) conn.write(frame); }
+        else conn.write(batch.subarray(0, count * frame.length));
         sent += count;
       } else if (counted === sent && settled) {
         settled();
@@ -427,7 +440,10 @@ export async function openMessages(target: Target, options: MessageOptions): Pro
   return {
     resume() {
       running = true;
-      for (const conn of conns) conn.write(batch);
+      for (const conn of conns) {
+        if (options.perEcho) { for (let k = 0; k < options.inflight; k++) conn.write(frame); }
+        else conn.write(batch);
+      }
       sent += conns.length * options.inflight;
     },
     pause() {

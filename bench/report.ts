@@ -11,12 +11,24 @@ export interface Figures {
   text: number[];
   /** The same per second of server CPU: steadier than the rate when other work shares the cores. */
   textPerCpu: number[];
+  /**
+   * 32-byte text messages echoed per second when the client writes one new frame for each echo it
+   * receives (not one write for all the echoes a read brought), one per round; and per server CPU-second.
+   */
+  textPerEcho: number[];
+  textPerEchoPerCpu: number[];
   /** Round-trip latency of one 32-byte message at a time, microseconds. */
   p50: number[];
   p99: number[];
-  /** MiB/s of 64 KiB and of 1 MiB binary messages echoed, one per round. */
+  /**
+   * MiB/s of 64 KiB and of 1 MiB binary messages echoed, one per round, on the process that has just
+   * run the 32-byte text loads (as a server's traffic changes over its life).
+   */
   kib64: number[];
   mib1: number[];
+  /** The server's `VmRSS`, MiB, at the end of each 64 KiB and each 1 MiB round. */
+  kib64Rss: number[];
+  mib1Rss: number[];
   /** Opening and closing handshakes per second, one per round. */
   handshakes: number[];
   /**
@@ -48,8 +60,16 @@ export interface Row {
   figures: Partial<Figures>;
   /** The sustained round's windows, MiB/s, one list per run. */
   windows: number[][];
-  /** Client and server CPU (fractions of a core) under the 32 B and 64 KiB loads, one per round. */
-  cpu: { text: Array<[number, number]>; kib64: Array<[number, number]> };
+  /**
+   * Client and server CPU (fractions of a core) under the 32 B (batched and one frame per echo), 64 KiB
+   * and 1 MiB loads, one per round (results from before the per-echo and 1 MiB loads lack those).
+   */
+  cpu: {
+    text: Array<[number, number]>;
+    textPerEcho?: Array<[number, number]>;
+    kib64: Array<[number, number]>;
+    mib1?: Array<[number, number]>;
+  };
   /**
    * The machine's 1-minute load average after each run's sequential workloads: above ~2 on 2 CPUs, other
    * work was taking CPU from the server and the load generator, and that run's rates say little.
@@ -63,7 +83,7 @@ export const emptyRow = (name: string): Row => ({
   name,
   figures: {},
   windows: [],
-  cpu: { text: [], kib64: [] },
+  cpu: { text: [], textPerEcho: [], kib64: [], mib1: [] },
   load: [],
   failures: [],
 });
@@ -84,10 +104,19 @@ const fixed = (digits: number) => (value: number) => value.toFixed(digits);
 export const COLUMNS: readonly Column[] = [
   { key: "text", title: "32 B msg/s", higher: true, format: thousands },
   { key: "textPerCpu", title: "32 B msg per server CPU-s", higher: true, format: thousands },
+  { key: "textPerEcho", title: "32 B one frame per echo msg/s", higher: true, format: thousands },
+  {
+    key: "textPerEchoPerCpu",
+    title: "32 B one frame per echo per server CPU-s",
+    higher: true,
+    format: thousands,
+  },
   { key: "p50", title: "RTT p50 µs", higher: false, format: fixed(0) },
   { key: "p99", title: "RTT p99 µs", higher: false, format: fixed(0) },
-  { key: "kib64", title: "64 KiB MiB/s", higher: true, format: fixed(0) },
-  { key: "mib1", title: "1 MiB MiB/s", higher: true, format: fixed(0) },
+  { key: "kib64", title: "64 KiB MiB/s after text", higher: true, format: fixed(0) },
+  { key: "mib1", title: "1 MiB MiB/s after text", higher: true, format: fixed(0) },
+  { key: "kib64Rss", title: "64 KiB RSS MiB", higher: false, format: fixed(0) },
+  { key: "mib1Rss", title: "1 MiB RSS MiB", higher: false, format: fixed(0) },
   { key: "handshakes", title: "handshakes/s", higher: true, format: thousands },
   { key: "handshakesPerCpu", title: "handshakes per server CPU-s", higher: true, format: thousands },
   { key: "sustained", title: "64 KiB sustained MiB/s", higher: true, format: fixed(0) },
@@ -212,7 +241,9 @@ export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
     `Throughput: on one process, ${meta.rounds} rounds of ${
       seconds(meta.roundMs)
     } per workload, one workload ` +
-    "after the other (32 B, latency, 64 KiB, 1 MiB, handshakes); medians, ±: the largest deviation of a round. " +
+    "after the other (32 B, 32 B one frame per echo, latency, 64 KiB, 1 MiB, handshakes): 64 KiB and 1 MiB come " +
+    "after the text loads, RSS is the server's `VmRSS` at each round's end; medians, ±: the largest deviation " +
+    "of a round. " +
     `Sustained: ${meta.windows} windows of ${seconds(meta.windowMs)} of 64 KiB on another fresh process. ` +
     `Idle: ${meta.idleConnections} idle connections held after as many opened and closed, growth per connection, on fresh processes. ` +
     "Comparison rows: Echo ÷ bare (throughput) or Echo − bare (latency, memory), round by round; median (range).",
@@ -222,15 +253,21 @@ export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
       notes.push(`Sustained ${row.name}, MiB/s per window: ${run.map((v) => v.toFixed(0)).join(", ")}.`);
     }
   }
-  const cpu = (samples: Array<[number, number]>) =>
+  const cpu = (samples: Array<[number, number]> = []) =>
     samples.length
       ? `${percent(spread(samples.map((s) => s[0])).median)} / ${
         percent(spread(samples.map((s) => s[1])).median)
       }`
       : "–";
   notes.push(
-    "Load generator (one Bun process) / server CPU, as share of one core, 32 B and 64 KiB: " +
-      summary.rows.map((row) => `${row.name} ${cpu(row.cpu.text)}, ${cpu(row.cpu.kib64)}`).join("; ") + ".",
+    "Load generator (one Bun process) / server CPU, as share of one core, 32 B, 32 B one frame per echo, " +
+      "64 KiB and 1 MiB: " +
+      summary.rows.map((row) =>
+        `${row.name} ${
+          [row.cpu.text, row.cpu.textPerEcho, row.cpu.kib64, row.cpu.mib1].map((samples) => cpu(samples))
+            .join(", ")
+        }`
+      ).join("; ") + ".",
     "Load average (1 min) after each run's sequential workloads: " +
       rows.map((row) => `${row.name} ${row.load.map((v) => v.toFixed(1)).join(", ")}`).join("; ") + ".",
     `Command: \`${meta.command}\``,

@@ -4,8 +4,8 @@
  *
  * Measures each server as a user runs it: started fresh, alone on the machine's cores (nothing pinned),
  * and driven by the load generator in `load.ts`. Per server and run, on four fresh processes:
- * - sequential: on one process, one workload after the other (32-byte text, latency, 64 KiB, 1 MiB,
- *   handshakes), each in consecutive rounds;
+ * - sequential: on one process, one workload after the other (32-byte text, the same with one frame
+ *   written per echo, latency, 64 KiB, 1 MiB, handshakes), each in consecutive rounds;
  * - sustained: 64 KiB for ~30 s in windows, so that a server that slows down with traffic or age shows;
  * - idle memory as `ps` reads it: `VmRSS` growth per idle connection, no forced collection;
  * - idle memory after a full collection (through the runtime's inspector) before each reading: what
@@ -14,7 +14,8 @@
  * sample) and `bench/results.svg` (`bench/results.partial.*`, not kept in git, for `--quick` or `--only`,
  * with the full markdown table as `bench/results.partial.md`).
  *
- * Options: `--quick`, `--runs N` (whole runs, default 1), `--only NAME` (a substring of a server's name);
+ * Options: `--quick`, `--runs N` (whole runs, default 1), `--only NAME` (a substring of a server's name),
+ * `--rounds N` (rounds per sequential workload, default 3), `--sequential` (the sequential workloads only);
  * `--table FILE` prints the full markdown table of a results file (docs/benchmarks.md's) and runs nothing.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -56,13 +57,20 @@ if (option("--table")) {
 }
 
 /** Each throughput workload: a warm-up, then consecutive rounds on the same connections. */
-const ROUNDS = { warmupMs: quick ? 200 : 500, windowMs: quick ? 500 : 2500, windows: quick ? 1 : 3 };
+const ROUNDS = {
+  warmupMs: quick ? 200 : 500,
+  windowMs: quick ? 500 : 2500,
+  windows: Number(option("--rounds") ?? (quick ? 1 : 3)),
+};
+/** Whether only the sequential workloads run (no sustained round, no idle memory). */
+const sequentialOnly = args.includes("--sequential");
 /** The sustained round: windows with no warm-up, the first seconds of a fresh process included. */
 const SUSTAINED = { warmupMs: 0, windowMs: quick ? 500 : 3000, windows: quick ? 3 : 10 };
 const LATENCY = { warmupMs: quick ? 100 : 200, measureMs: quick ? 300 : 2000, message: "y".repeat(32) };
 const IDLE = { connections: quick ? 500 : 2000, settleMs: quick ? 300 : 2500 };
 const PARAMS = {
   text: { connections: 50, inflight: 16, message: "x".repeat(32) },
+  textPerEcho: { connections: 50, inflight: 16, message: "x".repeat(32), perEcho: true },
   kib64: { connections: 4, inflight: 4, message: pseudoRandom(64 * 1024) },
   mib1: { connections: 2, inflight: 2, message: pseudoRandom(1024 * 1024) },
   handshakes: { parallel: 16 },
@@ -147,6 +155,10 @@ function sequential(server: Server): Promise<void> {
     push(row, "text", text.map((m) => m.perSecond));
     push(row, "textPerCpu", text.map((m) => m.perSecond / m.cpu.server));
     row.cpu.text.push(...text.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
+    const perEcho = await messageRounds(server, pid, target, PARAMS.textPerEcho);
+    push(row, "textPerEcho", perEcho.map((m) => m.perSecond));
+    push(row, "textPerEchoPerCpu", perEcho.map((m) => m.perSecond / m.cpu.server));
+    (row.cpu.textPerEcho ??= []).push(...perEcho.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
     for (let k = 0; k < ROUNDS.windows; k++) {
       const rtt = await latency(target, LATENCY);
       push(row, "p50", [rtt.p50]);
@@ -154,9 +166,12 @@ function sequential(server: Server): Promise<void> {
     }
     const kib64 = await messageRounds(server, pid, target, PARAMS.kib64);
     push(row, "kib64", kib64.map((m) => m.perSecond / 16));
+    push(row, "kib64Rss", kib64.map((m) => m.rss / 2 ** 20));
     row.cpu.kib64.push(...kib64.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
     const mib1 = await messageRounds(server, pid, target, PARAMS.mib1);
     push(row, "mib1", mib1.map((m) => m.perSecond));
+    push(row, "mib1Rss", mib1.map((m) => m.rss / 2 ** 20));
+    (row.cpu.mib1 ??= []).push(...mib1.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
     const handshakes = await drive(openHandshakes(target, PARAMS.handshakes), pid, ROUNDS);
     push(row, "handshakes", handshakes.map((m) => m.perSecond));
     push(row, "handshakesPerCpu", handshakes.map((m) => m.perSecond / m.cpu.server));
@@ -251,9 +266,11 @@ try {
     const order = run % 2 ? [...SERVERS].reverse() : SERVERS;
     for (const server of order) {
       await sequential(server);
-      if (server.sustained) await sustained(server);
-      await idlePlain(server);
-      await idleCollected(server);
+      if (!sequentialOnly) {
+        if (server.sustained) await sustained(server);
+        await idlePlain(server);
+        await idleCollected(server);
+      }
       console.error(`run ${run + 1}/${runs} ${server.name} done (${Math.round((Date.now() - started) / 1000)} s)`);
     }
   }
@@ -261,7 +278,8 @@ try {
   rmSync(serverLogs, { recursive: true });
 }
 
-const command = `npm run bench${quick ? ":quick" : ""}${option("--runs") ? ` -- --runs ${runs}` : ""}`;
+const passed = args.filter((arg) => arg !== "--quick");
+const command = `npm run bench${quick ? ":quick" : ""}${passed.length > 0 ? ` -- ${passed.join(" ")}` : ""}`;
 const summary = summarise(rows);
 const tableMeta: TableMeta = {
   command,
@@ -291,7 +309,7 @@ const meta = {
   },
 };
 // A smoke or partial run must not overwrite the figures the docs show.
-const partial = quick || option("--only") !== undefined;
+const partial = quick || option("--only") !== undefined || sequentialOnly || option("--rounds") !== undefined;
 const output = `bench/results${partial ? ".partial" : ""}`;
 writeFileSync(`${ROOT}${output}.json`, JSON.stringify({ meta, rows, summary }, null, 2) + "\n");
 writeFileSync(`${ROOT}${output}.svg`, chart(summary, meta));
