@@ -12,7 +12,7 @@ import type { Settings } from "../lib/server/cli.ts";
 import { type Echo, type ServeOptions, startEcho } from "../lib/server/start.ts";
 import { denoKv } from "./kv.ts";
 import { denoRedis } from "./redis.ts";
-import { DENO_MISSING_KNOBS, type DenoOpening, upgrade } from "./socket.ts";
+import { DENO_MISSING_KNOBS, type DenoOpening, keepFreedHeap, upgrade } from "./socket.ts";
 import { stdoutLines } from "./stdout.ts";
 
 /** Echo's fetch-style handler on Deno, for `Deno.serve` and for `deno serve`'s default export. */
@@ -27,6 +27,7 @@ export interface DenoEcho extends Echo {
 
 /** Builds the context and handler one isolate serves with. */
 export function createEcho(settings: Settings, options: ServeOptions = {}): DenoEcho {
+  keepFreedHeap();
   // node:worker_threads' BroadcastChannel, the same channel as the global one but with unref(): the
   // global one holds the event loop open, so `deno serve` could not exit after its SIGTERM drain.
   const channel = new BroadcastChannel(FLEET_CHANNEL);

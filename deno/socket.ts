@@ -32,6 +32,29 @@ export interface DenoOpening extends Opening {
 
 const ONCE = { once: true };
 
+/**
+ * The buffer {@link keepFreedHeap} allocates and frees: glibc then maps only chunks larger than this on
+ * their own, and keeps up to twice this of free memory at the top of its heap.
+ */
+const KEPT_HEAP_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Makes glibc's `malloc`, which holds Deno's `ArrayBuffer` memory, keep what Echo frees for the next
+ * message instead of handing it back to the kernel. Echo frees each received buffer once echoed
+ * (`EchoSession.receiveOwned`); with glibc's starting thresholds (a chunk of 128 KiB or more mapped on its
+ * own, free memory over 128 KiB at the top of the heap returned), many of those frees returned pages
+ * that the next message faulted in again: after a text load, ~60,000 faults a second and half the rate
+ * at 64 KiB and at 1 MiB, in some processes and not others (docs/benchmarks.md, "Deno's heap
+ * thresholds"). glibc raises both thresholds for the process's life when a mapped chunk is freed (its
+ * "dynamic mmap threshold"): one 16 MiB buffer, allocated and freed here untouched, sets them to 16 MiB
+ * and 32 MiB. That is what `GLIBC_TUNABLES=glibc.malloc.trim_threshold=…` would do, without a variable
+ * the user must set and without switching the dynamic threshold off (setting one does). Elsewhere than
+ * glibc it costs one map and unmap of untouched pages.
+ */
+export function keepFreedHeap(): void {
+  new ArrayBuffer(KEPT_HEAP_BYTES).transfer(0);
+}
+
 /** Upgrades an accepted handshake with Deno's native WebSocket; the socket's events reach its session. */
 export function upgrade(request: Request, connection: Connection, opening: DenoOpening): Response {
   const { context } = opening;
