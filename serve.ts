@@ -7,10 +7,10 @@
  */
 import { createEcho } from "./deno/echo.ts";
 import { followServeShutdown } from "./deno/server.ts";
-import { readSettings } from "./deno/settings.ts";
+import { readSettingsOnce } from "./deno/settings.ts";
 
 const echo = createEcho(
-  readSettings("deno serve --parallel --allow-net --allow-env serve.ts", { listen: false }),
+  await readSettingsOnce("deno serve --parallel --allow-net --allow-env serve.ts", { listen: false }),
 );
 
 // Deno drains on SIGTERM/SIGINT itself; Echo follows, recording what Deno sends.

@@ -85,3 +85,22 @@ describe("Deno entries without a permission they need", () => {
     });
   }
 });
+
+describe("deno serve --parallel: a start-up that stops speaks once for all its isolates", () => {
+  const parallel = deno(["serve", "--parallel", "--allow-net", "--allow-env", "--port", "0"], "serve.ts");
+  // Each isolate stops alike; without agreeing, each printed its own copy, racing the first one's exit.
+  for (let round = 1; round <= 3; round++) {
+    test(`a bad option: one line, status 2 (round ${round})`, async () => {
+      const { code, stdout, stderr } = await runToExit(parallel, { env: { MAX_CONNECTIONS: "x" } });
+      assert.equal(code, 2, stderr);
+      assert.equal(stdout, "");
+      assert.match(stderr, /^(\[serve-worker-\d+ *\] )?echo: MAX_CONNECTIONS: expected a whole number/);
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    });
+    test(`--help: the help once, status 0 (round ${round})`, async () => {
+      const { code, stdout, stderr } = await runToExit(parallel, { args: ["--help"] });
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout.match(/Usage: /g)?.length, 1, stdout);
+    });
+  }
+});
