@@ -1,12 +1,16 @@
 /**
- * The load generator: raw TCP WebSocket clients on `Bun.connect`. Every frame it sends is built
- * and masked once, before the clock starts; what comes back is counted, never copied or
- * unmasked, so the client does far less work per message than any server it drives.
+ * The load generator: raw TCP WebSocket clients on `Bun.connect`, and the one-frame-per-echo load in C
+ * (`bench/pump.c`). Every frame either sends is built and masked once, before the clock starts; what
+ * comes back is counted, never copied or unmasked, so the client does far less work per message than
+ * any server it drives.
  *
  * @module
  */
 import type { Socket, SocketHandler } from "bun";
-import { readFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** A workload's client side, connected and idle until `resume`. */
@@ -17,6 +21,8 @@ export interface Load {
   pause(): Promise<void>;
   /** Units completed so far: echoes, or closing handshakes. */
   completed(): number;
+  /** The client's process when it is not this one (the pump), for its CPU use. */
+  clientPid?: number;
 }
 
 /** CPU use over a window, as a fraction of one core. */
@@ -33,6 +39,8 @@ export interface Measured {
   perSecond: number;
   cpu: CpuUse;
   rss: number;
+  /** `RssAnon` at the window's end, bytes. */
+  anon: number;
 }
 
 /** CPU seconds (user + system, all threads) a process has used, from /proc (Linux). */
@@ -54,22 +62,28 @@ export async function measureWindows(
   const measured: Measured[] = [];
   let units = load.completed();
   let at = performance.now();
-  let client = process.cpuUsage();
+  const clientSeconds = () => {
+    if (load.clientPid !== undefined) return processCpuSeconds(load.clientPid);
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1e6;
+  };
+  let client = clientSeconds();
   let server = processCpuSeconds(pid);
   for (let k = 0; k < options.windows; k++) {
     await sleep(options.windowMs);
     const [nowUnits, now, nowClient, nowServer] = [
       load.completed(),
       performance.now(),
-      process.cpuUsage(),
+      clientSeconds(),
       processCpuSeconds(pid),
     ];
     const seconds = (now - at) / 1000;
-    const clientSeconds = (nowClient.user + nowClient.system - client.user - client.system) / 1e6;
+    const { rss, anon } = residentBytes(pid);
     measured.push({
       perSecond: (nowUnits - units) / seconds,
-      cpu: { client: clientSeconds / seconds, server: (nowServer - server) / seconds },
-      rss: residentBytes(pid).rss,
+      cpu: { client: (nowClient - client) / seconds, server: (nowServer - server) / seconds },
+      rss,
+      anon,
     });
     [units, at, client, server] = [nowUnits, now, nowClient, nowServer];
   }
@@ -387,12 +401,6 @@ export interface MessageOptions {
   inflight: number;
   /** The message: a string goes as a text frame, bytes as binary. */
   message: string | Uint8Array;
-  /**
-   * How a connection answers echoes: by default the frames for all the echoes a chunk completed go out
-   * in one write; `perEcho` writes one frame for each echo, as many small clients (or one that sends on
-   * each message event) do, so that the server reads about one frame at a time.
-   */
-  perEcho?: boolean;
 }
 
 /** What came back over a message load's life, checked when it ends. */
@@ -411,8 +419,8 @@ export interface MessageLoad extends Load {
 
 /**
  * Opens `connections` and, while resumed, keeps `inflight` messages outstanding on each: every echo
- * that returns is answered with the same pre-built frame (written together with the other answers to
- * the same chunk, or on its own with `perEcho`).
+ * that returns is answered with the same pre-built frame, written together with the other answers to
+ * the same chunk (one frame per echo is {@link openPump}).
  */
 export async function openMessages(target: Target, options: MessageOptions): Promise<MessageLoad> {
   const payload = typeof options.message === "string" ? new TextEncoder().encode(options.message) : options.message;
@@ -428,8 +436,7 @@ export async function openMessages(target: Target, options: MessageOptions): Pro
     frames(conn, count) {
       counted += count;
       if (running) {
-        if (options.perEcho) { for (let k = 0; k < count; k++) conn.write(frame); }
-        else conn.write(batch.subarray(0, count * frame.length));
+        conn.write(batch.subarray(0, count * frame.length));
         sent += count;
       } else if (counted === sent && settled) {
         settled();
@@ -440,10 +447,7 @@ export async function openMessages(target: Target, options: MessageOptions): Pro
   return {
     resume() {
       running = true;
-      for (const conn of conns) {
-        if (options.perEcho) { for (let k = 0; k < options.inflight; k++) conn.write(frame); }
-        else conn.write(batch);
-      }
+      for (const conn of conns) conn.write(batch);
       sent += conns.length * options.inflight;
     },
     pause() {
@@ -595,5 +599,92 @@ export async function idleMemory(
     fileBytes: after.file - before.file,
     connections,
     deflate,
+  };
+}
+
+// The one-frame-per-echo load: bench/pump.c, compiled with the machine's C compiler on first use and
+// driven over its stdin. A JavaScript client writing one frame per echo spends a core before the server
+// does (~125,000 echoes/s here), so this load runs in C, where the server is the busy side
+// (docs/benchmarks.md, "The one-frame-per-echo client").
+
+const SOURCE = new URL("./pump.c", import.meta.url).pathname;
+let built: string | undefined;
+
+/** Compiles the pump once per process; a missing compiler is named in the error. */
+function pumpBinary(): string {
+  if (built) return built;
+  const output = join(mkdtempSync(join(tmpdir(), "echo-pump-")), "pump");
+  try {
+    execFileSync("cc", ["-O2", "-o", output, SOURCE], { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (error) {
+    throw new Error(
+      `cannot build bench/pump.c with cc (install gcc): ${(error as Error).message.split("\n")[0]}`,
+    );
+  }
+  return built = output;
+}
+
+/** Reads the pump's stdout line by line; a line asked for after the pump exited is an error. */
+function lines(child: ChildProcess): () => Promise<string> {
+  const queued: string[] = [];
+  const waiting: Array<{ resolve(line: string): void; reject(error: Error): void }> = [];
+  let exited: Error | undefined;
+  let rest = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    for (const line of parts) waiting.length > 0 ? waiting.shift()!.resolve(line) : queued.push(line);
+  });
+  child.once("exit", (code) => {
+    exited = new Error(`the pump exited (${code}): ${stderr(child)}`);
+    for (const waiter of waiting.splice(0)) waiter.reject(exited);
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      if (queued.length > 0) resolve(queued.shift()!);
+      else if (exited) reject(exited);
+      else waiting.push({ resolve, reject });
+    });
+}
+
+const errors = new WeakMap<ChildProcess, string>();
+const stderr = (child: ChildProcess) => (errors.get(child) ?? "").trim();
+
+/**
+ * Opens `connections` from the pump, each keeping `inflight` text messages outstanding while resumed,
+ * answering each echo with one write of one frame. `clientPid` is the pump, whose CPU the windows read.
+ */
+export async function openPump(
+  target: Target,
+  options: MessageOptions,
+): Promise<MessageLoad & { clientPid: number }> {
+  if (target.deflate) throw new Error("the pump does not offer permessage-deflate");
+  const size = options.message.length;
+  if (options.message !== "x".repeat(size)) throw new Error("the pump sends 'x' repeated, as text");
+  const counter = join(mkdtempSync(join(tmpdir(), "echo-pump-")), "count");
+  const args = [target.port, options.connections, options.inflight, size, "text", counter].map(String);
+  const child = spawn(pumpBinary(), args, { stdio: ["pipe", "pipe", "pipe"] });
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => errors.set(child, stderr(child) + chunk));
+  const next = lines(child);
+  if (await next() !== "ready") throw new Error(`the pump did not start: ${stderr(child)}`);
+  const completed = () => Number(readFileSync(counter).readBigUInt64LE(0));
+  return {
+    clientPid: child.pid!,
+    resume: () => void child.stdin!.write("r\n"),
+    async pause() {
+      child.stdin!.write("p\n");
+      const line = await next();
+      if (line !== "paused") throw new Error(`the pump answered ${line}`);
+    },
+    completed,
+    async end() {
+      child.stdin!.write("q\n");
+      const bytes = Number((await next()).split(" ")[1]);
+      const echoes = completed();
+      if (bytes !== echoes * size) {
+        throw new Error(`echoes changed size: ${bytes} bytes in ${echoes} messages of ${size}`);
+      }
+      return { deflate: false, bytesPerEcho: size };
+    },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Turns benchmark samples into medians, Echo-against-bare comparisons and the markdown table.
- * Runtime-free: takes numbers, returns numbers and text.
+ * Turns benchmark samples into medians, Echo-against-bare comparisons, the markdown table and the SVG
+ * chart. Runtime-free: takes numbers, returns numbers and text.
  *
  * @module
  */
@@ -29,6 +29,13 @@ export interface Figures {
   /** The server's `VmRSS`, MiB, at the end of each 64 KiB and each 1 MiB round. */
   kib64Rss: number[];
   mib1Rss: number[];
+  /**
+   * The same without file-backed pages (`RssAnon`): what the process holds, without the pages of the
+   * runtime's executable that its code paths have run (shared, and larger for a program that uses more
+   * of the runtime; docs/benchmarks.md, "Idle memory").
+   */
+  kib64Anon: number[];
+  mib1Anon: number[];
   /** Opening and closing handshakes per second, one per round. */
   handshakes: number[];
   /**
@@ -117,6 +124,8 @@ export const COLUMNS: readonly Column[] = [
   { key: "mib1", title: "1 MiB MiB/s after text", higher: true, format: fixed(0) },
   { key: "kib64Rss", title: "64 KiB RSS MiB", higher: false, format: fixed(0) },
   { key: "mib1Rss", title: "1 MiB RSS MiB", higher: false, format: fixed(0) },
+  { key: "kib64Anon", title: "64 KiB anon RSS MiB", higher: false, format: fixed(0) },
+  { key: "mib1Anon", title: "1 MiB anon RSS MiB", higher: false, format: fixed(0) },
   { key: "handshakes", title: "handshakes/s", higher: true, format: thousands },
   { key: "handshakesPerCpu", title: "handshakes per server CPU-s", higher: true, format: thousands },
   { key: "sustained", title: "64 KiB sustained MiB/s", higher: true, format: fixed(0) },
@@ -242,8 +251,9 @@ export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
       seconds(meta.roundMs)
     } per workload, one workload ` +
     "after the other (32 B, 32 B one frame per echo, latency, 64 KiB, 1 MiB, handshakes): 64 KiB and 1 MiB come " +
-    "after the text loads, RSS is the server's `VmRSS` at each round's end; medians, ±: the largest deviation " +
-    "of a round. " +
+    "after the text loads, RSS is the server's `VmRSS` at each round's end and anon RSS its `RssAnon`; " +
+    "32 B one frame per echo is driven by `bench/pump.c` (C, one write per frame, the deflate rows not), the " +
+    "rest by one Bun process; medians, ±: the largest deviation of a round. " +
     `Sustained: ${meta.windows} windows of ${seconds(meta.windowMs)} of 64 KiB on another fresh process. ` +
     `Idle: ${meta.idleConnections} idle connections held after as many opened and closed, growth per connection, on fresh processes. ` +
     "Comparison rows: Echo ÷ bare (throughput) or Echo − bare (latency, memory), round by round; median (range).",
@@ -260,7 +270,7 @@ export function table(summary: Summary, rows: Row[], meta: TableMeta): string {
       }`
       : "–";
   notes.push(
-    "Load generator (one Bun process) / server CPU, as share of one core, 32 B, 32 B one frame per echo, " +
+    "Load generator / server CPU, as share of one core, 32 B, 32 B one frame per echo, " +
       "64 KiB and 1 MiB: " +
       summary.rows.map((row) =>
         `${row.name} ${
@@ -342,4 +352,68 @@ export function terminalSummary(summary: Summary, width = 120): string[] {
     "Each server: median (range of the rounds, if several)",
     ...grid(columns.map((c) => c.title), summary.rows.map((row) => row.name), cells, width),
   ];
+}
+
+// The chart: a self-contained SVG, one panel per throughput column, one bar per server (median, with
+// the range of rounds as a whisker), each panel scaled to its own best.
+
+const COLORS = ["#1f6feb", "#79b8ff", "#8250df", "#c297ff", "#1a7f37", "#6fdd8b", "#bc4c00"];
+const PANEL_W = 250;
+const BAR_H = 18;
+const GAP = 6;
+const LABEL_W = 150;
+
+const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** Renders the summary's throughput columns as an SVG document. */
+export function chart(summary: Summary, meta: { command: string; date: string }): string {
+  const rows = summary.rows;
+  // Rates only: the late ÷ early ratio is not a rate, and memory and latency are better small.
+  const columns = COLUMNS.filter((c) =>
+    c.higher && c.key !== "aging" && rows.some((row) => row.columns[c.key])
+  );
+  const panelH = rows.length * (BAR_H + GAP);
+  const width = LABEL_W + columns.length * (PANEL_W + 20) + 10;
+  const height = 50 + panelH + 40;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    `font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="20" font-size="15" font-weight="600">Echo benchmark: median of rounds, whisker = range ` +
+    `(each panel scaled to its best)</text>`,
+  ];
+  rows.forEach((row, i) => {
+    const y = 50 + i * (BAR_H + GAP) + BAR_H * 0.75;
+    parts.push(`<text x="${LABEL_W - 8}" y="${y}" text-anchor="end">${escape(row.name)}</text>`);
+  });
+  columns.forEach((column, p) => {
+    const x0 = LABEL_W + p * (PANEL_W + 20);
+    const best = Math.max(...rows.map((row) => row.columns[column.key]?.max ?? 0));
+    const scale = (value: number) => (value / best) * (PANEL_W - 60);
+    parts.push(`<text x="${x0}" y="42" font-weight="600">${escape(column.title)}</text>`);
+    parts.push(`<line x1="${x0}" y1="46" x2="${x0}" y2="${50 + panelH}" stroke="#888"/>`);
+    rows.forEach((row, i) => {
+      const s = row.columns[column.key];
+      if (!s) return;
+      const y = 50 + i * (BAR_H + GAP);
+      const mid = y + BAR_H / 2;
+      parts.push(
+        `<rect x="${x0}" y="${y}" width="${scale(s.median).toFixed(1)}" height="${BAR_H}" fill="${
+          COLORS[i % COLORS.length]
+        }"/>`,
+        `<line x1="${(x0 + scale(s.min)).toFixed(1)}" y1="${mid}" x2="${
+          (x0 + scale(s.max)).toFixed(1)
+        }" y2="${mid}" ` +
+          `stroke="#000" stroke-width="1.5"/>`,
+        `<text x="${(x0 + scale(s.max) + 4).toFixed(1)}" y="${y + BAR_H * 0.75}">${
+          column.format(s.median)
+        }</text>`,
+      );
+    });
+  });
+  parts.push(
+    `<text x="10" y="${height - 12}" fill="#555">${escape(`${meta.command} · ${meta.date}`)}</text>`,
+    "</svg>",
+  );
+  return parts.join("\n") + "\n";
 }

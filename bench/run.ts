@@ -22,19 +22,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENTRIES, type Entry, ROOT, type RunningServer, startServer } from "../tests/support/server.ts";
-import { chart } from "./chart.ts";
 import {
   drive,
   idleMemory,
   latency,
   type Measured,
+  type MessageLoad,
   type MessageOptions,
   openHandshakes,
   openMessages,
+  openPump,
   pseudoRandom,
   type Target,
 } from "./load.ts";
 import {
+  chart,
   emptyRow,
   type Figures,
   type Row,
@@ -70,7 +72,7 @@ const LATENCY = { warmupMs: quick ? 100 : 200, measureMs: quick ? 300 : 2000, me
 const IDLE = { connections: quick ? 500 : 2000, settleMs: quick ? 300 : 2500 };
 const PARAMS = {
   text: { connections: 50, inflight: 16, message: "x".repeat(32) },
-  textPerEcho: { connections: 50, inflight: 16, message: "x".repeat(32), perEcho: true },
+  textPerEcho: { connections: 50, inflight: 16, message: "x".repeat(32) },
   kib64: { connections: 4, inflight: 4, message: pseudoRandom(64 * 1024) },
   mib1: { connections: 2, inflight: 2, message: pseudoRandom(1024 * 1024) },
   handshakes: { parallel: 16 },
@@ -134,8 +136,14 @@ async function onFreshProcess(
 }
 
 /** Drives one message load in rounds; returns the rounds, after checking the echoes and the deflate offer. */
-async function messageRounds(server: Server, pid: number, target: Target, params: MessageOptions) {
-  const load = await openMessages(target, params);
+async function messageRounds(
+  server: Server,
+  pid: number,
+  target: Target,
+  params: MessageOptions,
+  open: (target: Target, params: MessageOptions) => Promise<MessageLoad> = openMessages,
+) {
+  const load = await open(target, params);
   let rounds: Measured[];
   try {
     rounds = await drive(load, pid, ROUNDS);
@@ -155,10 +163,12 @@ function sequential(server: Server): Promise<void> {
     push(row, "text", text.map((m) => m.perSecond));
     push(row, "textPerCpu", text.map((m) => m.perSecond / m.cpu.server));
     row.cpu.text.push(...text.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
-    const perEcho = await messageRounds(server, pid, target, PARAMS.textPerEcho);
-    push(row, "textPerEcho", perEcho.map((m) => m.perSecond));
-    push(row, "textPerEchoPerCpu", perEcho.map((m) => m.perSecond / m.cpu.server));
-    (row.cpu.textPerEcho ??= []).push(...perEcho.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
+    if (!server.deflate) { // the pump offers no permessage-deflate
+      const perEcho = await messageRounds(server, pid, target, PARAMS.textPerEcho, openPump);
+      push(row, "textPerEcho", perEcho.map((m) => m.perSecond));
+      push(row, "textPerEchoPerCpu", perEcho.map((m) => m.perSecond / m.cpu.server));
+      (row.cpu.textPerEcho ??= []).push(...perEcho.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
+    }
     for (let k = 0; k < ROUNDS.windows; k++) {
       const rtt = await latency(target, LATENCY);
       push(row, "p50", [rtt.p50]);
@@ -167,10 +177,12 @@ function sequential(server: Server): Promise<void> {
     const kib64 = await messageRounds(server, pid, target, PARAMS.kib64);
     push(row, "kib64", kib64.map((m) => m.perSecond / 16));
     push(row, "kib64Rss", kib64.map((m) => m.rss / 2 ** 20));
+    push(row, "kib64Anon", kib64.map((m) => m.anon / 2 ** 20));
     row.cpu.kib64.push(...kib64.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
     const mib1 = await messageRounds(server, pid, target, PARAMS.mib1);
     push(row, "mib1", mib1.map((m) => m.perSecond));
     push(row, "mib1Rss", mib1.map((m) => m.rss / 2 ** 20));
+    push(row, "mib1Anon", mib1.map((m) => m.anon / 2 ** 20));
     (row.cpu.mib1 ??= []).push(...mib1.map((m): [number, number] => [m.cpu.client, m.cpu.server]));
     const handshakes = await drive(openHandshakes(target, PARAMS.handshakes), pid, ROUNDS);
     push(row, "handshakes", handshakes.map((m) => m.perSecond));
