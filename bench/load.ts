@@ -624,8 +624,13 @@ function pumpBinary(): string {
   return built = output;
 }
 
-/** Reads the pump's stdout line by line; a line asked for after the pump exited is an error. */
+/**
+ * Reads the pump's stdout line by line; a line asked for after the pump exited is an error that
+ * carries what the pump printed on stderr.
+ */
 function lines(child: ChildProcess): () => Promise<string> {
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
   const queued: string[] = [];
   const waiting: Array<{ resolve(line: string): void; reject(error: Error): void }> = [];
   let exited: Error | undefined;
@@ -636,7 +641,7 @@ function lines(child: ChildProcess): () => Promise<string> {
     for (const line of parts) waiting.length > 0 ? waiting.shift()!.resolve(line) : queued.push(line);
   });
   child.once("exit", (code) => {
-    exited = new Error(`the pump exited (${code}): ${stderr(child)}`);
+    exited = new Error(`the pump exited (${code}): ${stderr.trim()}`);
     for (const waiter of waiting.splice(0)) waiter.reject(exited);
   });
   return () =>
@@ -646,9 +651,6 @@ function lines(child: ChildProcess): () => Promise<string> {
       else waiting.push({ resolve, reject });
     });
 }
-
-const errors = new WeakMap<ChildProcess, string>();
-const stderr = (child: ChildProcess) => (errors.get(child) ?? "").trim();
 
 /**
  * Opens `connections` from the pump, each keeping `inflight` text messages outstanding while resumed,
@@ -664,9 +666,9 @@ export async function openPump(
   const counter = join(mkdtempSync(join(tmpdir(), "echo-pump-")), "count");
   const args = [target.port, options.connections, options.inflight, size, "text", counter].map(String);
   const child = spawn(pumpBinary(), args, { stdio: ["pipe", "pipe", "pipe"] });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => errors.set(child, stderr(child) + chunk));
   const next = lines(child);
-  if (await next() !== "ready") throw new Error(`the pump did not start: ${stderr(child)}`);
+  const ready = await next();
+  if (ready !== "ready") throw new Error(`the pump did not start: ${ready}`);
   const completed = () => Number(readFileSync(counter).readBigUInt64LE(0));
   return {
     clientPid: child.pid!,
